@@ -1,0 +1,45 @@
+# Two commands on a fresh machine: `make bench` and `make test`.
+# They create .venv, install the project with the extras they need (only when
+# pyproject.toml changed) and, as root, the Debian packages the stages need.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEBIAN_PACKAGES := chromium chromium-driver git-lfs prometheus prometheus-pushgateway
+DEBIAN_PROGRAMS := chromium chromedriver git-lfs prometheus prometheus-pushgateway
+
+.PHONY: bench test report system-packages clean
+
+bench: $(STAMP) system-packages
+	$(BIN)/bakeoff run --stage all
+	$(BIN)/bakeoff report
+	@echo "The report is at reports/out/report.html (and reports/out/report.md)."
+
+test: $(STAMP) system-packages
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest tests
+
+report: $(STAMP)
+	$(BIN)/bakeoff report
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[all]"
+	touch $(STAMP)
+
+# Installs what is missing when run as root; otherwise the stages that need a
+# missing program report "not run: install X" instead of failing.
+system-packages:
+	@missing=""; for p in $(DEBIAN_PROGRAMS); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian packages for:$$missing"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null) \
+			|| echo "warning: could not install $(DEBIAN_PACKAGES); stages needing them will report 'not run'"; \
+	else \
+		echo "note: missing$$missing; run 'make' as root to install them, or those tools report 'not run'"; \
+	fi
+
+clean:
+	rm -rf $(VENV) reports/out

@@ -1,0 +1,113 @@
+"""What every adapter shares: setup-step recording, errors, and the failure wrapper.
+
+Each stage defines one small ABC on top of :class:`Adapter` (``adapters/<stage>/base.py``)
+whose ``operations`` name the methods a user would time. Those methods are wrapped once,
+here, so any tool exception becomes one :class:`AdapterError` naming the stage, the tool
+and the operation; adapters never write that try/except themselves.
+"""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+
+class AdapterError(RuntimeError):
+    """A tool failed during an operation; ``__cause__`` holds the tool's own exception."""
+
+    def __init__(self, stage: str, tool: str, operation: str, cause: BaseException):
+        first_line = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+        super().__init__(f"{stage}.{tool} failed in {operation}: {first_line}")
+        self.stage, self.tool, self.operation = stage, tool, operation
+
+
+class NotSupported(RuntimeError):
+    """The tool has no such feature here; recorded as a missing feature, not a failure."""
+
+    def __init__(self, tool: str, operation: str, reason: str = ""):
+        detail = f": {reason}" if reason else ""
+        super().__init__(f"{operation} is not supported by {tool}{detail}")
+        self.tool, self.operation, self.reason = tool, operation, reason
+
+
+class NotRunnable(RuntimeError):
+    """The tool cannot run on this machine; the message is the one-sentence reason."""
+
+
+_PASS_THROUGH = (AdapterError, NotSupported, NotRunnable, KeyboardInterrupt)
+
+
+@dataclass(frozen=True)
+class SetupStep:
+    """One setup action the adapter really executed, with how long it took."""
+
+    description: str
+    seconds: float
+
+
+class Adapter:
+    """Base of every stage interface. Subclasses set ``stage``, ``name``, ``operations``."""
+
+    stage: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    operations: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, workdir: Path | None = None):
+        self._tempdir = None if workdir else tempfile.TemporaryDirectory(prefix="bakeoff-")
+        self.workdir = Path(workdir or self._tempdir.name)
+        self.setup_steps: list[SetupStep] = []
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for operation in ("setup", *cls.operations):
+            method = cls.__dict__.get(operation)
+            if method is not None and not getattr(method, "_wrapped", False):
+                setattr(cls, operation, _wrap(method, operation))
+
+    def step(self, description: str, action: Callable[[], object] | None = None):
+        """Run ``action`` (if given) and record it as one executed setup step."""
+        started = time.perf_counter()
+        result = action() if action else None
+        self.setup_steps.append(SetupStep(description, time.perf_counter() - started))
+        return result
+
+    def not_supported(self, operation: str, reason: str = "") -> NotSupported:
+        return NotSupported(self.name, operation, reason)
+
+    def setup(self) -> None:
+        """Prepare the tool (contexts, configs, servers), recording steps with ``step``."""
+
+    def close(self) -> None:
+        """Stop whatever ``setup`` started and remove temporary files. Safe to call twice."""
+        if self._tempdir is not None:
+            self._tempdir.cleanup()
+
+    def __enter__(self):
+        try:
+            self.setup()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def _wrap(method: Callable, operation: str) -> Callable:
+    @functools.wraps(method)
+    def wrapper(self: Adapter, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except _PASS_THROUGH:
+            raise
+        except Exception as error:
+            raise AdapterError(self.stage, self.name, operation, error) from error
+
+    wrapper._wrapped = True
+    return wrapper

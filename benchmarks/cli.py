@@ -1,0 +1,185 @@
+"""The ``bakeoff`` command: list stages and tools, run comparisons, render the report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EPILOG = """examples:
+  bakeoff list                                   stages, tools, and which are installed
+  bakeoff run --stage validation --quick         one stage, small data, few rounds
+  bakeoff run --stage validation --tools pandera,baseline --rows 100000
+  bakeoff run --stage validation --data summer-products.csv
+  bakeoff run                                    every stage at its default sizes
+  bakeoff report                                 render reports/out/report.html and .md
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bakeoff",
+        description="Compare MLOps tools by running one sales-model workload through each, "
+        "stage by stage, and report measured times, memory, setup steps and correctness.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("list", help="list stages and tools, and whether each is installed")
+    run = commands.add_parser("run", help="run a stage's comparison and store the results")
+    run.add_argument("--stage", default="all", help="a stage name, or 'all' (default)")
+    run.add_argument("--tools", default="", help="comma-separated tools (default: every tool)")
+    run.add_argument("--rows", type=int, help="one row count instead of the stage's sizes")
+    run.add_argument("--data", type=Path, help="your Wish-schema CSV instead of synthetic data")
+    run.add_argument("--repeats", type=int, default=5, help="timed rounds per operation (5)")
+    run.add_argument("--quick", action="store_true", help="small data and 3 rounds: a smoke run")
+    run.add_argument(
+        "--results",
+        type=Path,
+        default=ROOT / "results",
+        help="directory for the results file (default: results/)",
+    )
+    run.add_argument(
+        "--time-limit",
+        type=float,
+        default=1800,
+        help="seconds one tool at one size may take before it is stopped (1800)",
+    )
+    report = commands.add_parser("report", help="render the report from stored results")
+    report.add_argument(
+        "--results",
+        type=Path,
+        nargs="+",
+        default=[ROOT / "results"],
+        help="one or more results directories (default: results/)",
+    )
+    report.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "reports" / "out",
+        help="where report.html and report.md go (default: reports/out/)",
+    )
+    return parser
+
+
+class UsageError(Exception):
+    """A bad argument: printed as one sentence, exit code 2."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return {"list": list_tools, "run": run, "report": report}[args.command](args)
+    except UsageError as error:
+        print(f"bakeoff: {error}", file=sys.stderr)
+        return 2
+
+
+def list_tools(args) -> int:
+    from adapters import registry
+
+    for stage in registry.stages():
+        print(stage)
+        for tool in registry.tools(stage):
+            missing = registry.missing(stage, tool)
+            print(f"  {tool:<22} {'not installed: ' + missing if missing else 'installed'}")
+    return 0
+
+
+def _plans(args) -> list:
+    from adapters import registry
+    from benchmarks import runner
+
+    if args.repeats < 1 or (args.rows is not None and args.rows < 1):
+        raise UsageError("--repeats and --rows must be at least 1.")
+    try:
+        if args.stage != "all":
+            registry.tools(args.stage)  # raises UnknownTool for an unknown stage
+        stages = registry.stages() if args.stage == "all" else (args.stage,)
+        chosen = tuple(t for t in args.tools.split(",") if t)
+        plans = []
+        for stage in stages:
+            tools = chosen or tuple(registry.tools(stage))
+            for tool in tools:
+                registry.lookup(stage, tool)
+            sizes = (args.rows,) if args.rows else runner.stage_sizes(stage, args.quick)
+            plans.append(
+                runner.Plan(
+                    stage,
+                    tools,
+                    sizes,
+                    3 if args.quick else args.repeats,
+                    args.data,
+                    args.time_limit,
+                )
+            )
+    except registry.UnknownTool as error:
+        raise UsageError(str(error)) from None
+    return plans
+
+
+def _check_data(path: Path | None) -> None:
+    if path is None:
+        return
+    from scenarios.loader import DataError, load_csv
+
+    try:
+        load_csv(path)
+    except DataError as error:
+        raise UsageError(str(error)) from None
+
+
+def run(args) -> int:
+    from benchmarks import runner
+    from reports import results
+
+    plans = _plans(args)
+    _check_data(args.data)
+    if args.tools:
+        _refuse_missing(plans)
+    outcome, records = 0, []
+    try:
+        for plan in plans:
+            runner.run_plan(plan, records)
+    except KeyboardInterrupt:
+        print(
+            "interrupted: the running trial was stopped; finished records are kept.",
+            file=sys.stderr,
+        )
+        outcome = 130
+    if records:
+        stored = runner.new_results(plans)
+        stored.records = records
+        stem = f"{stored.environment['date'].replace(':', '')[:17]}-{args.stage}"
+        path = results.save(stored, args.results, stem)
+        print(f"results: {path} ({len(records)} records)")
+    return outcome
+
+
+def _refuse_missing(plans) -> None:
+    """Tools named with --tools must be installed; by default missing ones become 'not run'."""
+    from adapters import registry
+
+    for plan in plans:
+        for tool in plan.tools:
+            reason = registry.missing(plan.stage, tool)
+            if reason:
+                raise UsageError(f"{plan.stage}.{tool} cannot run here: {reason}.")
+
+
+def report(args) -> int:
+    from reports import render
+    from reports.results import ResultsError
+
+    try:
+        paths = render.render(args.results, args.out)
+    except ResultsError as error:
+        raise UsageError(str(error)) from None
+    for path in paths:
+        print(f"report: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,266 @@
+"""Run trials: each (stage, tool, rows) in its own pytest-benchmark process.
+
+A trial runs ``pytest benchmarks/bench_<stage>.py`` for one tool and one size, in a
+new process group with a time limit, while the runner samples the memory of its whole
+process tree (servers included) and relays its progress lines. A crash, hang or
+memory blow-up of one tool is recorded as that tool's failure and the run goes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from adapters import registry
+from reports.results import Record, Results, now_iso
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TIME_LIMIT = 1800.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one ``bakeoff run`` will do."""
+
+    stage: str
+    tools: tuple[str, ...]
+    sizes: tuple[int, ...]
+    repeats: int
+    data: Path | None = None
+    time_limit: float = DEFAULT_TIME_LIMIT
+
+
+def stage_sizes(stage: str, quick: bool) -> tuple[int, ...]:
+    """The row counts a stage's benchmark file declares (``QUICK_SIZES`` with --quick)."""
+    module = importlib.import_module(f"benchmarks.bench_{stage}")
+    return tuple(getattr(module, "QUICK_SIZES", module.SIZES) if quick else module.SIZES)
+
+
+def run_plan(plan: Plan, records: list[Record], report: Callable[[str], None] = print) -> None:
+    """Run every (tool, rows) trial, appending to ``records`` as each trial finishes.
+
+    A tool that is not installed gets a not_run record; an interrupted run keeps
+    the records of the trials that finished.
+    """
+    trials = [(rows, tool) for rows in plan.sizes for tool in plan.tools]
+    for number, (rows, tool) in enumerate(trials, start=1):
+        label = f"[{plan.stage} {number}/{len(trials)}] {tool}, {rows:,} rows"
+        missing = registry.missing(plan.stage, tool)
+        if missing:
+            records.append(Record(plan.stage, tool, rows, status="not_run", reason=missing))
+            report(f"{label}: not run: {missing}")
+            continue
+        report(f"{label}: running")
+        trial_records = run_trial(plan, tool, rows, lambda line, lb=label: report(f"{lb}: {line}"))
+        records += trial_records
+        report(f"{label}: {summary(trial_records)}")
+
+
+def summary(records: list[Record]) -> str:
+    parts = []
+    for record in records:
+        if record.status != "ok":
+            parts.append(f"{record.status}: {record.reason}")
+            continue
+        main = {k: v for k, v in record.timings.items() if k != "setup"}
+        shown = ", ".join(f"{op} {t['median']:.4g} s" for op, t in list(main.items())[:3])
+        parts.append(f"ok ({shown}; peak {record.peak_rss_mb or 0:.0f} MB)")
+    return "; ".join(parts) or "no records"
+
+
+def run_trial(plan: Plan, tool: str, rows: int, relay: Callable[[str], None]) -> list[Record]:
+    """One trial in its own process; returns its records (a failed one if it crashed)."""
+    with tempfile.TemporaryDirectory(prefix="bakeoff-trial-") as scratch:
+        out = Path(scratch) / "records.json"
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(ROOT / "benchmarks" / f"bench_{plan.stage}.py"),
+            "-m",
+            plan.stage,
+            "-q",
+            "-s",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(ROOT),
+            f"--tools={tool}",
+            f"--rows={rows}",
+            f"--repeats={plan.repeats}",
+            f"--bakeoff-out={out}",
+            "--benchmark-disable-gc",
+        ]
+        if plan.data:
+            command.append(f"--data={plan.data}")
+        started = time.perf_counter()
+        outcome = _supervise(command, plan.time_limit, relay)
+        wall = time.perf_counter() - started
+        records = [Record(**r) for r in json.loads(out.read_text())] if out.exists() else []
+    for record in records:
+        record.peak_rss_mb, record.wall_seconds = outcome.peak_rss_mb, wall
+    if not records:
+        records = [Record(plan.stage, tool, rows, status="failed", reason=outcome.reason())]
+    elif outcome.timed_out:
+        for record in records:
+            record.status, record.reason = "failed", outcome.reason()
+    return records
+
+
+@dataclass
+class Outcome:
+    returncode: int | None
+    peak_rss_mb: float
+    timed_out: bool
+    last_lines: list[str]
+    time_limit: float
+
+    def reason(self) -> str:
+        if self.timed_out:
+            return f"the trial did not finish within its time limit of {self.time_limit:.0f} s"
+        detail = next((line for line in reversed(self.last_lines) if line.strip()), "no output")
+        return f"the trial process exited with code {self.returncode}: {detail.strip()[:300]}"
+
+
+def _supervise(command: list[str], time_limit: float, relay: Callable[[str], None]) -> Outcome:
+    """Run ``command`` in a new process group; sample its tree's memory; kill it on time-out."""
+    import psutil
+
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        env=env,
+    )
+    last_lines: list[str] = []
+    reader = threading.Thread(target=_read, args=(process, last_lines, relay), daemon=True)
+    reader.start()
+    peak, deadline, timed_out = 0, time.monotonic() + time_limit, False
+    try:
+        while process.poll() is None:
+            peak = max(peak, _tree_rss(psutil, process.pid))
+            if time.monotonic() > deadline:
+                timed_out = True
+                break
+            time.sleep(0.1)
+    finally:
+        stop_group(process)
+    reader.join(timeout=5)
+    return Outcome(process.returncode, peak / 2**20, timed_out, last_lines[-20:], time_limit)
+
+
+def _read(process: subprocess.Popen, last_lines: list[str], relay: Callable[[str], None]):
+    for line in process.stdout:
+        last_lines.append(line.rstrip())
+        del last_lines[:-50]
+        if line.startswith("[progress] "):
+            relay(line[len("[progress] ") :].rstrip())
+
+
+def _tree_rss(psutil, pid: int) -> int:
+    try:
+        parent = psutil.Process(pid)
+        members = [parent, *parent.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    total = 0
+    for member in members:
+        try:
+            total += member.memory_info().rss
+        except psutil.NoSuchProcess:
+            continue
+    return total
+
+
+def stop_group(process: subprocess.Popen, grace: float = 10.0) -> None:
+    """SIGTERM the trial's process group; SIGKILL whatever is left after ``grace`` seconds."""
+    _signal_group(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while _group_alive(process.pid) and time.monotonic() < deadline:
+        process.poll()  # reap the leader so that only live members keep the group alive
+        time.sleep(0.1)
+    _signal_group(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def environment(tool_names: dict[str, tuple[str, ...]]) -> dict:
+    """Where and with what the run happened: machine, Python, git commit, tool versions."""
+    return {
+        "date": now_iso(),
+        "machine": platform.node(),
+        "python": platform.python_version(),
+        "os": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "memory_gb": round(_memory_bytes() / 2**30, 1),
+        "git_commit": _git_commit(),
+        "tool_versions": _versions(tool_names),
+    }
+
+
+def _memory_bytes() -> int:
+    import psutil
+
+    return psutil.virtual_memory().total
+
+
+def _git_commit() -> str:
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+        return done.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _versions(tool_names: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """Installed version of each measured tool's main Python distribution."""
+    from importlib import metadata
+
+    distributions = metadata.packages_distributions()
+    versions = {}
+    for stage, tools in tool_names.items():
+        for tool in tools:
+            modules = registry.lookup(stage, tool).modules
+            names = distributions.get(modules[0].split(".")[0], []) if modules else []
+            if names:
+                versions[f"{stage}.{tool}"] = f"{names[0]} {metadata.version(names[0])}"
+    return versions
+
+
+def new_results(plans: list[Plan]) -> Results:
+    return Results(environment=environment({plan.stage: plan.tools for plan in plans}))

@@ -1,0 +1,10 @@
+"""Command-line options shared by the benchmark files (``pytest benchmarks -m <stage>``)."""
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("bakeoff")
+    group.addoption("--rows", default="", help="row counts to run, comma separated")
+    group.addoption("--data", default="", help="a Wish-schema CSV to use instead of synthetic data")
+    group.addoption("--tools", default="", help="tools to run, comma separated (default: all)")
+    group.addoption("--repeats", type=int, default=0, help="timed rounds per operation")
+    group.addoption("--bakeoff-out", default="", help="where to write the trial's records (JSON)")

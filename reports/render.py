@@ -1,0 +1,196 @@
+"""Render report.html and report.md from stored results files only (never runs a tool)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reports import charts
+from reports.results import Record, load_all
+
+HERE = Path(__file__).resolve().parent
+STAGES = {
+    "validation": "Validation: does the tool catch bad data, and at what cost?",
+    "tracking": "Tracking: where do experiments and models live, and what does it cost?",
+    "versioning": "Versioning: can we get back exactly the data a model was trained on?",
+    "orchestration": "Orchestration: which runs the training pipeline with least overhead?",
+    "serving": "Serving: which puts the model in front of users fastest, and holds up?",
+    "monitoring": "Monitoring: which tells us, correctly and quickly, that data drifted?",
+}
+
+
+@dataclass
+class Entry:
+    """One record with where it came from."""
+
+    record: Record
+    source: str  # results file name
+    date: str
+    machine: str
+
+
+@dataclass
+class StageView:
+    name: str
+    question: str
+    sizes: list[int]
+    tables: list[dict] = field(default_factory=list)  # one per size
+    charts: list[dict] = field(default_factory=list)  # {"title", "png"}
+    setup: list[dict] = field(default_factory=list)  # {"tool", "steps"}
+    features: dict | None = None
+    details: list[dict] = field(default_factory=list)  # {"tool", "rows", "tables", ...}
+    facts: list[dict] = field(default_factory=list)
+
+
+def latest_entries(directories: list[Path]) -> tuple[list[Entry], list[dict]]:
+    """The newest record for each (machine, stage, tool, rows), and each file's environment."""
+    chosen: dict[tuple, Entry] = {}
+    environments = []
+    for path, results in load_all(directories):
+        env = results.environment
+        environments.append({"file": path.name, **env})
+        for record in results.records:
+            key = (env.get("machine"), record.stage, record.tool, record.rows)
+            chosen[key] = Entry(record, path.name, env.get("date", ""), env.get("machine", ""))
+    return list(chosen.values()), environments
+
+
+def stage_view(stage: str, entries: list[Entry]) -> StageView:
+    entries = sorted(
+        entries,
+        key=lambda e: (e.machine, e.record.rows, e.record.tool != "baseline", e.record.tool),
+    )
+    view = StageView(stage, STAGES.get(stage, stage), sorted({e.record.rows for e in entries}))
+    for rows in view.sizes:
+        view.tables.append(comparison_table([e for e in entries if e.record.rows == rows], rows))
+    view.charts = charts.stage_charts(stage, [e.record for e in entries if e.record.status == "ok"])
+    largest = {e.record.tool: e for e in entries}  # sorted by rows: the largest size wins
+    view.setup = [
+        {"tool": t, "steps": e.record.setup_steps}
+        for t, e in largest.items()
+        if e.record.setup_steps
+    ]
+    view.features = feature_matrix([e.record for e in largest.values()])
+    view.details = [
+        {"tool": e.record.tool, "rows": e.record.rows, **e.record.details}
+        for e in entries
+        if e.record.details
+    ]
+    view.facts = load_facts(stage)
+    return view
+
+
+def comparison_table(entries: list[Entry], rows: int) -> dict:
+    """Per tool: status, median ± IQR per operation, ratio to baseline, correctness, cost."""
+    operations = list(dict.fromkeys(op for e in entries for op in e.record.timings))
+    correctness = list(dict.fromkeys(k for e in entries for k in e.record.correctness))
+    baseline = {e.machine: e.record for e in entries if e.record.tool == "baseline"}
+    lines = []
+    for entry in entries:
+        record, base = entry.record, baseline.get(entry.machine)
+        lines.append(
+            {
+                "tool": record.tool,
+                "status": record.status,
+                "reason": record.reason,
+                "timings": [_timing(record, base, op) for op in operations],
+                "correctness": [record.correctness.get(k) for k in correctness],
+                "setup_steps": len(record.setup_steps) if record.status == "ok" else None,
+                "peak_rss_mb": record.peak_rss_mb if record.status == "ok" else None,
+                "source": entry.source,
+                "machine": entry.machine,
+            }
+        )
+    return {"rows": rows, "operations": operations, "correctness": correctness, "lines": lines}
+
+
+def _timing(record: Record, base: Record | None, operation: str) -> dict | None:
+    timing = record.timings.get(operation)
+    if record.status != "ok" or not timing:
+        return None
+    reference = base.timings.get(operation) if base and base.status == "ok" else None
+    ratio = timing["median"] / reference["median"] if reference and reference["median"] else None
+    return {
+        "median": timing["median"],
+        "iqr": timing["iqr"],
+        "rounds": timing["rounds"],
+        "ratio": ratio,
+    }
+
+
+def feature_matrix(records: list[Record]) -> dict | None:
+    names = list(dict.fromkeys(f for r in records for f in r.features))
+    if not names:
+        return None
+    return {
+        "features": names,
+        "tools": [{"tool": r.tool, "cells": [r.features.get(n) for n in names]} for r in records],
+    }
+
+
+def load_facts(stage: str) -> list[dict]:
+    """Dated facts with sources from reports/facts/<stage>.toml (data, not code)."""
+    path = HERE / "facts" / f"{stage}.toml"
+    if not path.exists():
+        return []
+    return tomllib.loads(path.read_text(encoding="utf-8")).get("fact", [])
+
+
+def build_context(directories: list[Path]) -> dict:
+    entries, environments = latest_entries(directories)
+    present = {e.record.stage for e in entries}
+    stages = [
+        stage_view(s, [e for e in entries if e.record.stage == s]) for s in STAGES if s in present
+    ]
+    missing = [s for s in STAGES if s not in present]
+    return {
+        "stages": stages,
+        "missing": missing,
+        "environments": environments,
+        "machines": sorted({e.machine for e in entries}),
+    }
+
+
+def render(directories: list[Path], out: Path) -> list[Path]:
+    """Write report.html (self-contained) and report.md (+ charts/) into ``out``."""
+    import jinja2
+
+    context = build_context(directories)
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters.update(seconds=format_seconds, number=format_number)
+    out.mkdir(parents=True, exist_ok=True)
+    charts.write_pngs(context, out / "charts")
+    written = []
+    for name in ("report.html", "report.md"):
+        text = environment.get_template(f"{name}.j2").render(**context)
+        (out / name).write_text(text, encoding="utf-8")
+        written.append(out / name)
+    return written
+
+
+def format_seconds(value: float | None) -> str:
+    if value is None:
+        return "–"
+    if value < 1e-3:
+        return f"{value * 1e6:.0f} µs"
+    if value < 1:
+        return f"{value * 1e3:.1f} ms"
+    return f"{value:.2f} s"
+
+
+def format_number(value) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)

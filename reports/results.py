@@ -1,0 +1,102 @@
+"""The results file: a versioned JSON document, written atomically, never overwritten.
+
+One file per ``bakeoff run``. ``records`` hold one entry per (stage, tool, rows):
+its status (``ok``, ``failed`` or ``not_run``), the reason, the setup steps it really
+executed, peak memory, per-operation timing statistics (seconds), correctness values,
+feature probes and stage-specific details. The report reads only these files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+FORMAT = 1
+STATUSES = ("ok", "failed", "not_run")
+STAT_FIELDS = ("median", "iqr", "mean", "stdev", "min", "max", "rounds")
+
+
+class ResultsError(ValueError):
+    """A results file bakeoff cannot read; the message says what to do."""
+
+
+@dataclass
+class Record:
+    """What one (stage, tool, rows) trial produced."""
+
+    stage: str
+    tool: str
+    rows: int
+    status: str = "ok"
+    reason: str = ""
+    setup_steps: list[dict] = field(default_factory=list)  # {"description", "seconds"}
+    peak_rss_mb: float | None = None
+    timings: dict[str, dict] = field(default_factory=dict)  # operation -> STAT_FIELDS
+    correctness: dict[str, float] = field(default_factory=dict)
+    features: dict[str, dict] = field(default_factory=dict)  # name -> {"ok": bool, "evidence"}
+    details: dict = field(default_factory=dict)  # stage-specific tables, notes, images
+    wall_seconds: float | None = None
+
+    def __post_init__(self):
+        if self.status not in STATUSES:
+            raise ResultsError(f"status must be one of {STATUSES}, not {self.status!r}")
+
+
+@dataclass
+class Results:
+    environment: dict
+    records: list[Record] = field(default_factory=list)
+    format: int = FORMAT
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1, sort_keys=True, allow_nan=False, default=str)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def save(results: Results, directory: Path, stem: str) -> Path:
+    """Write ``results`` to ``directory/<stem>.json`` atomically, never replacing a file."""
+    directory.mkdir(parents=True, exist_ok=True)
+    text = results.to_json()
+    with tempfile.NamedTemporaryFile("w", dir=directory, suffix=".tmp", delete=False) as handle:
+        handle.write(text)
+        temporary = Path(handle.name)
+    try:
+        for attempt in range(1000):
+            target = directory / (f"{stem}.json" if attempt == 0 else f"{stem}-{attempt}.json")
+            try:
+                os.link(temporary, target)  # fails if target exists: nothing is overwritten
+                return target
+            except FileExistsError:
+                continue
+        raise ResultsError(f"too many results files named {stem}* in {directory}")
+    finally:
+        temporary.unlink()
+
+
+def load(path: Path) -> Results:
+    """Read one results file; refuse an unknown format with a message."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise ResultsError(f"{path} is not a readable results file ({error}).") from None
+    version = data.get("format") if isinstance(data, dict) else None
+    if version != FORMAT:
+        raise ResultsError(
+            f"{path} has results format {version!r}, but this bakeoff reads format {FORMAT}; "
+            "re-run the benchmark with this version or use the bakeoff that wrote it."
+        )
+    records = [Record(**record) for record in data["records"]]
+    return Results(environment=data["environment"], records=records, format=version)
+
+
+def load_all(directories: list[Path]) -> list[tuple[Path, Results]]:
+    """Every results file under the directories, oldest first (files sort by run time)."""
+    paths = sorted((p for d in directories for p in Path(d).glob("*.json")), key=lambda p: p.name)
+    return [(path, load(path)) for path in paths]
