@@ -109,3 +109,26 @@ def test_a_crashing_trial_is_recorded_as_failed(tmp_path):
     runner.run_plan(plan, records, report=lambda line: None)
     assert [r.status for r in records] == ["failed"]
     assert "time limit" in records[0].reason
+
+
+def test_ctrl_c_stops_the_trial_and_keeps_finished_records(tmp_path):
+    import signal
+    import time
+
+    import psutil
+
+    command = [sys.executable, "-m", "benchmarks.cli", "run", "--stage", "validation",
+               "--rows", "2000", "--repeats", "2", "--results", str(tmp_path)]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        if line.startswith("[validation 2/3]"):  # the first trial has finished
+            break
+    time.sleep(1)
+    trial = psutil.Process(process.pid).children(recursive=True)
+    assert trial, "the second trial should be running"
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=60)
+    assert process.returncode == 130
+    [path] = list(tmp_path.glob("*.json"))
+    assert [r.tool for r in results.load(path).records] == ["baseline"]
+    assert not [p for p in trial if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
