@@ -58,7 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         type=Path,
         default=ROOT / "reports" / "out",
-        help="where report.html and report.md go (default: reports/out/)",
+        help="where report.html, report.md and report.pptx go (default: reports/out/)",
+    )
+    report.add_argument(
+        "--profile",
+        default="mid-size/core-ml",
+        help="company size/team type whose weights rank the tools, e.g. startup/experimentation "
+        "(editable files in reports/profiles/; default mid-size/core-ml)",
     )
     return parser
 
@@ -171,10 +177,11 @@ def _refuse_missing(plans) -> None:
 def report(args) -> int:
     from reports import render
     from reports.results import ResultsError
+    from reports.scoring import ProfileError
 
     try:
-        paths = render.render(args.results, args.out)
-    except ResultsError as error:
+        paths = render.render(args.results, args.out, args.profile)
+    except (ResultsError, ProfileError) as error:
         raise UsageError(str(error)) from None
     for path in paths:
         print(f"report: {path}")

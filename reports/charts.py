@@ -33,16 +33,18 @@ def stage_charts(stage: str, records: list[Record]) -> list[dict]:
     return charts
 
 
-def _figure():
+def figure(width: float = 6.4, height: float = 3.6):
+    """(pyplot, figure, axes) on the non-interactive backend."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    return plt, *plt.subplots(figsize=(6.4, 3.6), dpi=100)
+    return plt, *plt.subplots(figsize=(width, height), dpi=100)
 
 
-def _png(plt, fig) -> str:
+def png(plt, fig) -> str:
+    """The figure as base64 PNG text (closed afterwards)."""
     buffer = io.BytesIO()
     fig.tight_layout()
     fig.savefig(buffer, format="png")
@@ -51,7 +53,7 @@ def _png(plt, fig) -> str:
 
 
 def _lines(operation: str, points: list[tuple[str, int, float]]) -> str:
-    plt, fig, axes = _figure()
+    plt, fig, axes = figure()
     for tool in dict.fromkeys(tool for tool, _, _ in points):
         series = sorted((rows, seconds) for t, rows, seconds in points if t == tool)
         axes.plot(*zip(*series, strict=True), marker="o", label=tool)
@@ -64,21 +66,20 @@ def _lines(operation: str, points: list[tuple[str, int, float]]) -> str:
     )
     axes.legend(fontsize="small")
     axes.grid(True, which="both", alpha=0.3)
-    return _png(plt, fig)
+    return png(plt, fig)
 
 
 def _bars(operation: str, points: list[tuple[str, int, float]]) -> str:
-    plt, fig, axes = _figure()
+    plt, fig, axes = figure()
     tools = [tool for tool, _, _ in points]
     axes.bar(tools, [seconds for _, _, seconds in points], color="#4C72B0")
     axes.set(ylabel="median seconds", title=f"{operation} ({points[0][1]:,} rows)")
     axes.tick_params(axis="x", labelrotation=20)
-    return _png(plt, fig)
+    return png(plt, fig)
 
 
-def write_pngs(context: dict, directory: Path) -> None:
-    """Write each chart as a PNG beside report.md (the HTML embeds them instead)."""
+def write_pngs(charts: list[dict], directory: Path) -> None:
+    """Write each chart ({"slug", "png"}) as a PNG beside report.md (the HTML embeds them)."""
     directory.mkdir(parents=True, exist_ok=True)
-    for stage in context["stages"]:
-        for chart in stage.charts:
-            (directory / f"{chart['slug']}.png").write_bytes(base64.b64decode(chart["png"]))
+    for chart in charts:
+        (directory / f"{chart['slug']}.png").write_bytes(base64.b64decode(chart["png"]))

@@ -6,7 +6,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reports import charts
+from reports import charts, scoring, summary
 from reports.results import Record, load_all
 
 HERE = Path(__file__).resolve().parent
@@ -41,6 +41,8 @@ class StageView:
     features: dict | None = None
     details: list[dict] = field(default_factory=list)  # {"tool", "rows", "tables", ...}
     facts: list[dict] = field(default_factory=list)
+    ranking: scoring.Ranking | None = None
+    why: str = ""
 
 
 def latest_entries(directories: list[Path]) -> tuple[list[Entry], list[dict]]:
@@ -137,26 +139,57 @@ def load_facts(stage: str) -> list[dict]:
     return tomllib.loads(path.read_text(encoding="utf-8")).get("fact", [])
 
 
-def build_context(directories: list[Path]) -> dict:
+def one_machine(entries: list[Entry]) -> list[Entry]:
+    """The entries from the machine of the newest entry: rankings never mix machines."""
+    newest = max(entries, key=lambda e: e.date).machine
+    return [e for e in entries if e.machine == newest]
+
+
+def build_context(directories: list[Path], profile: str = scoring.DEFAULT_PROFILE) -> dict:
+    weights = scoring.load_profile(profile)  # a bad profile fails before any work
     entries, environments = latest_entries(directories)
-    present = {e.record.stage for e in entries}
-    stages = [
-        stage_view(s, [e for e in entries if e.record.stage == s]) for s in STAGES if s in present
-    ]
-    missing = [s for s in STAGES if s not in present]
+    install = {e.record.tool: e.record for e in entries if e.record.stage == "install"}
+    present = [s for s in STAGES if any(e.record.stage == s for e in entries)]
+    records = {
+        stage: [e.record for e in one_machine([e for e in entries if e.record.stage == stage])]
+        for stage in present
+    }
+    facts = scoring.load_openness()
+    chosen = summary.recommend(records, profile, install, facts)
+    stages = []
+    for stage in present:
+        view = stage_view(stage, [e for e in entries if e.record.stage == stage])
+        view.ranking = chosen.rankings[stage]
+        view.why = summary.why(view.ranking)
+        if view.ranking.totals:
+            view.charts.append(
+                {"title": f"{stage}: criteria", "slug": f"{stage}-criteria",
+                 "png": summary.criteria_png(view.ranking)}
+            )  # fmt: skip
+        stages.append(view)
     return {
+        "profile": profile,
+        "weights": weights,
+        "criteria": scoring.CRITERIA,
         "stages": stages,
-        "missing": missing,
+        "missing": [s for s in STAGES if s not in present],
         "environments": environments,
         "machines": sorted({e.machine for e in entries}),
+        "architecture": summary.architecture_png(chosen.stack()),
+        "profiles": summary.every_profile(records, install, facts) if present else [],
+        "install": [e for e in entries if e.record.stage == "install"],
     }
 
 
-def render(directories: list[Path], out: Path) -> list[Path]:
-    """Write report.html (self-contained) and report.md (+ charts/) into ``out``."""
+def render(
+    directories: list[Path], out: Path, profile: str = scoring.DEFAULT_PROFILE
+) -> list[Path]:
+    """Write report.html (self-contained), report.md (+ charts/) and report.pptx into ``out``."""
     import jinja2
 
-    context = build_context(directories)
+    from reports import deck
+
+    context = build_context(directories, profile)
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
@@ -165,12 +198,15 @@ def render(directories: list[Path], out: Path) -> list[Path]:
     )
     environment.filters.update(seconds=format_seconds, number=format_number)
     out.mkdir(parents=True, exist_ok=True)
-    charts.write_pngs(context, out / "charts")
+    every_chart = [c for stage in context["stages"] for c in stage.charts]
+    every_chart.append({"slug": "architecture", "png": context["architecture"]})
+    charts.write_pngs(every_chart, out / "charts")
     written = []
     for name in ("report.html", "report.md"):
         text = environment.get_template(f"{name}.j2").render(**context)
         (out / name).write_text(text, encoding="utf-8")
         written.append(out / name)
+    written.append(deck.write(context, out / "report.pptx"))
     return written
 
 
