@@ -43,6 +43,7 @@ class StageView:
     facts: list[dict] = field(default_factory=list)
     ranking: scoring.Ranking | None = None
     why: str = ""
+    openness: list[dict] = field(default_factory=list)  # dated licence/hosting facts per tool
 
 
 def latest_entries(directories: list[Path]) -> tuple[list[Entry], list[dict]]:
@@ -80,6 +81,10 @@ def stage_view(stage: str, entries: list[Entry]) -> StageView:
         if e.record.details
     ]
     view.facts = load_facts(stage)
+    openness = scoring.load_openness()
+    view.openness = [{"tool": tool, **openness[f"{stage}.{tool}"]}
+                     for tool in dict.fromkeys(e.record.tool for e in entries)
+                     if f"{stage}.{tool}" in openness]  # fmt: skip
     return view
 
 
