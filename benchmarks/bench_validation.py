@@ -59,7 +59,24 @@ def test_validate(benchmark, validator, workload, recorder, bench_options, tool,
                 "adapter file": _code_lines(type(validator)),
             },
         }
+        _probe_features(record, validator, clean, defective)
     assert record.correctness["recall"] == 1.0, "the validator missed injected defects"
+
+
+def _probe_features(record, validator, clean, defective) -> None:
+    """Each feature is exercised on the workload; the record keeps the result or the error."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        html = Path(scratch) / "report.html"
+        harness.probe(
+            record,
+            "HTML report for people",
+            lambda: f"{validator.html_report(defective, html).stat().st_size:,} bytes of HTML",
+        )
+    harness.probe(
+        record, "infers rules from data", lambda: f"{validator.infer_rules(clean)} checks inferred"
+    )
 
 
 def _rounds(rows: int, bench_options) -> int:

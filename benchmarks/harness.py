@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from adapters import registry
-from adapters.base import Adapter, AdapterError, NotRunnable
+from adapters.base import Adapter, AdapterError, NotRunnable, NotSupported
 from reports.results import STAT_FIELDS, Record
 
 
@@ -120,6 +120,15 @@ class Recorder:
         earlier = json.loads(self.out.read_text(encoding="utf-8")) if self.out.exists() else []
         records = earlier + [asdict(record) for record in self.records.values()]
         self.out.write_text(json.dumps(records, indent=1, default=str), encoding="utf-8")
+
+
+def probe(record: Record, feature: str, exercise: Callable[[], object]) -> None:
+    """Exercise one feature; record whether it worked and the evidence (result or error)."""
+    try:
+        evidence, ok = str(exercise()), True
+    except (NotSupported, AdapterError) as error:
+        evidence, ok = str(error), False
+    record.features[feature] = {"ok": ok, "evidence": evidence[:300]}
 
 
 @contextlib.contextmanager

@@ -72,3 +72,19 @@ def frames_without_columns():
     import pandas as pd
 
     return pd.DataFrame({"unrelated": [1, 2, 3]})
+
+
+def test_optional_features_work_or_say_not_supported(validator, frames, tmp_path):
+    from adapters.base import NotSupported
+
+    _, clean, defective, _ = frames
+    try:
+        page = validator.html_report(defective, tmp_path / "report.html").read_text()
+        assert "<html" in page.lower() or "<table" in page.lower()
+        assert "price" in page
+    except NotSupported as missing:
+        assert validator.name in str(missing) and "html_report" in str(missing)
+    try:
+        assert validator.infer_rules(clean) > 0
+    except NotSupported as missing:
+        assert validator.name in str(missing) and "infer_rules" in str(missing)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 import inspect
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -29,7 +30,7 @@ class Validator(Adapter):
     """Checks a Wish frame against RULES with one tool."""
 
     stage = "validation"
-    operations = ("validate",)
+    operations = ("validate", "html_report", "infer_rules")
 
     def __init__(self, rules: tuple[Rule, ...] = RULES, workdir=None):
         super().__init__(workdir)
@@ -49,6 +50,14 @@ class Validator(Adapter):
     @abc.abstractmethod
     def validate(self, frame: pd.DataFrame) -> list[Finding]:
         """Check ``frame`` (RangeIndex) and return one Finding per broken rule."""
+
+    def html_report(self, frame: pd.DataFrame, path: Path) -> Path:
+        """Validate ``frame`` and write a report a person can read as HTML at ``path``."""
+        raise self.not_supported("html_report", "it has no HTML report of a validation")
+
+    def infer_rules(self, frame: pd.DataFrame) -> int:
+        """Infer rules from a clean ``frame``; return how many checks the tool proposed."""
+        raise self.not_supported("infer_rules", "it cannot infer rules from data")
 
     @classmethod
     def translation_lines(cls) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from adapters.validation.base import Finding, Validator
@@ -38,3 +40,11 @@ class PandasValidator(Validator):
         return self.findings(
             {kind: frame.index[broken(frame)].tolist() for kind, broken in self.checks.items()}
         )
+
+    def html_report(self, frame: pd.DataFrame, path: Path) -> Path:
+        findings = pd.DataFrame(
+            [(f.rule, f.column, f.count) for f in self.validate(frame)],
+            columns=["rule", "column", "rows flagged"],
+        )
+        path.write_text(findings.to_html(index=False), encoding="utf-8")
+        return path

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+from pathlib import Path
 
 import pandas as pd
 
@@ -66,7 +67,7 @@ class GreatExpectationsValidator(Validator):
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
-        context = self.step(
+        context = self.context = self.step(
             "create an ephemeral GX context", lambda: gx.get_context(mode="ephemeral")
         )
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
@@ -134,3 +135,20 @@ class GreatExpectationsValidator(Validator):
         """GX flags every member of a duplicate group; keep the later copies, as the others do."""
         members = frame.loc[sorted(flagged)]
         return members.index[members.duplicated(keep="first")].tolist()
+
+    def html_report(self, frame: pd.DataFrame, path: Path) -> Path:
+        from great_expectations.render.renderer import ValidationResultsPageRenderer
+        from great_expectations.render.view import DefaultJinjaPageView
+
+        result = self.definition.run(batch_parameters={"dataframe": frame})
+        page = ValidationResultsPageRenderer().render(result)
+        path.write_text(DefaultJinjaPageView().render(page), encoding="utf-8")
+        return path
+
+    def infer_rules(self, frame: pd.DataFrame) -> int:
+        try:
+            assistants = self.context.assistants  # GX 0.x's rule profiler entry point
+        except AttributeError as error:
+            reason = f"GX 1.x has no rule profiler ({error})"
+            raise self.not_supported("infer_rules", reason) from None
+        return len(assistants.onboarding.run(frame).expectation_configurations)
