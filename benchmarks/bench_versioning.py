@@ -1,0 +1,340 @@
+"""Versioning stage: each tool commits the data set's history, then gives versions back.
+
+The history (scenarios/history.py) is committed one version per timed round; restoring
+the previous version is timed from a working copy that holds the newest one; a
+teammate's fresh clone-and-pull is timed into a new directory each round. Every restored
+file is compared by sha256 with the original, and the remote's bytes with the sum of
+the versions' sizes. At a million rows only two versions run, after a free-disk check.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from adapters import registry
+from adapters.base import AdapterError, NotRunnable, NotSupported
+from adapters.versioning.base import DATA_FILE, directory_bytes, file_digest
+from benchmarks import harness
+
+STAGE = "versioning"
+SIZES = (1_600, 100_000, 1_000_000)
+QUICK_SIZES = (1_600,)
+REPEATS = 5
+LARGE = 1_000_000  # from here on: two versions, fewer rounds, a free-disk check
+BYTES_PER_ROW = 500  # this schema's CSV, measured: about 490 bytes per row
+COPIES_ON_DISK = 5  # history files, working copy, cache, remote, a teammate's clone
+
+pytestmark = pytest.mark.versioning
+
+
+@dataclass(frozen=True)
+class VersionFile:
+    name: str
+    change: str
+    path: Path
+    sha256: str
+    size: int
+
+
+@pytest.fixture(scope="module")
+def state() -> dict:
+    """What one test learns for the next (version ids, probe outcomes)."""
+    return {"features": {}}
+
+
+@pytest.fixture(scope="module")
+def versioner(tool, rows, recorder):
+    with harness.trial(recorder, tool, rows):
+        _check_free_disk(rows)
+    with harness.opened(recorder, registry.load(STAGE, tool)(), rows) as adapter:
+        yield adapter
+
+
+@pytest.fixture(scope="module")
+def version_files(bench_options, rows):
+    """The history written as CSV files in a temporary directory, removed afterwards."""
+    from scenarios import history
+
+    count = 2 if rows >= LARGE else len(history.VERSION_NAMES)
+    frame = harness.synthetic_or_user_frame(bench_options, rows)
+    with tempfile.TemporaryDirectory(prefix="bakeoff-history-") as folder:
+        files = []
+        for version in history.history(frame, versions=count):
+            harness.progress(f"writing version '{version.name}'")
+            path = history.write_version(version, Path(folder) / f"{version.name}.csv")
+            files.append(
+                VersionFile(
+                    version.name, version.change, path, file_digest(path), path.stat().st_size
+                )
+            )
+        del frame, version  # the tools see the files: free the frames before timing
+        yield files
+
+
+def _check_free_disk(rows: int) -> None:
+    versions = 2 if rows >= LARGE else 5
+    needed = rows * BYTES_PER_ROW * versions * COPIES_ON_DISK
+    free = shutil.disk_usage(tempfile.gettempdir()).free
+    if free < needed:
+        raise NotRunnable(
+            f"needs {needed / 1e9:.1f} GB free in {tempfile.gettempdir()}, has {free / 1e9:.1f} GB"
+        )
+
+
+def test_commit(benchmark, versioner, version_files, recorder, state, tool, rows):
+    pending, ids = iter(version_files), []
+
+    def write_next():
+        current = next(pending)
+        shutil.copyfile(current.path, versioner.data_path)
+        state["message"] = f"{current.name}: {current.change}"
+
+    with harness.trial(recorder, tool, rows):
+        before = len(versioner.executed)
+        _pedantic(
+            benchmark,
+            "commit",
+            lambda: ids.append(versioner.commit(state["message"])),
+            write_next,
+            rounds=len(version_files),
+        )
+        recorder.timing(tool, rows, "commit", benchmark)
+        state["ids"] = ids
+        state["commands"] = {"commit (per version)": _per_call(versioner, before, len(ids))}
+    assert versioner.versions() == ids
+
+
+def test_restore(benchmark, versioner, version_files, recorder, state, tool, rows, bench_options):
+    ids = state["ids"]
+    with harness.trial(recorder, tool, rows) as record:
+        try:
+            exact = _restore_each(versioner, ids, version_files)
+        except NotSupported as error:
+            _not_supported(record, error)
+            state["features"]["restore exact bytes"] = _feature(False, str(error))
+            pytest.skip(f"not run: {error}")
+        record.correctness["versions_restored_exact"] = exact / len(ids)
+        state["features"]["restore exact bytes"] = _feature(
+            exact == len(ids), f"{exact} of {len(ids)} versions restored with equal sha256"
+        )
+        before = len(versioner.executed)
+        rounds = _rounds(rows, bench_options)
+        _pedantic(
+            benchmark,
+            "restore previous version",
+            lambda: versioner.restore(ids[-2]),
+            lambda: versioner.restore(ids[-1]) and None,  # untimed: back to the newest
+            rounds=rounds,
+            warmup=1,
+        )
+        recorder.timing(tool, rows, "restore previous", benchmark)
+        state["commands"]["restore"] = _per_call(versioner, before, 2 * (rounds + 1))
+    assert exact == len(ids), "a restored version differs from the original"
+
+
+def test_teammate_clone(
+    benchmark, versioner, version_files, recorder, state, tool, rows, bench_options
+):
+    ids = state.get("ids", [])
+    fresh = (versioner.workdir / f"teammate-{n}" for n in itertools.count())
+    with harness.trial(recorder, tool, rows) as record:
+        if record.status != "ok":
+            state["features"]["teammate clone from the remote"] = _feature(False, record.reason)
+            pytest.skip(f"not run: {record.reason}")
+        before = len(versioner.executed)
+        exact = file_digest(versioner.clone_restore(ids[0], next(fresh))) == version_files[0].sha256
+        state["commands"]["teammate clone + pull"] = _per_call(versioner, before, 1)
+        record.correctness["teammate_clone_exact"] = float(exact)
+
+        def new_destination():
+            _remove_clones(versioner)
+            return (next(fresh),), {}
+
+        _pedantic(
+            benchmark,
+            "teammate clone + pull",
+            lambda destination: versioner.clone_restore(ids[-1], destination),
+            new_destination,
+            rounds=_rounds(rows, bench_options),
+            warmup=1,
+        )
+        recorder.timing(tool, rows, "teammate clone + pull", benchmark)
+        _remove_clones(versioner)
+    state["features"]["teammate clone from the remote"] = _feature(
+        exact, "the oldest version, from a fresh clone, has the original sha256"
+    )
+    assert exact, "a teammate's clone got different bytes"
+
+
+def test_storage(versioner, version_files, recorder, state, tool, rows):
+    with harness.trial(recorder, tool, rows) as record:
+        if record.status != "ok":
+            pytest.skip(f"not run: {record.reason}")
+        stored = versioner.stored_bytes()
+        total = sum(f.size for f in version_files)
+        record.correctness["remote_bytes_over_versions"] = stored / total
+        tables = record.details.setdefault("tables", [])
+        if tool == "baseline":  # the same history for every tool: shown once
+            tables.append(_history_table(version_files))
+        tables.append(_storage_table(versioner, stored, total))
+
+
+def test_features(versioner, version_files, recorder, state, tool, rows):
+    """Probes, each exercising one feature; the damaged-remote probe runs last."""
+    ids = state.get("ids", [])
+    record = recorder.record(tool, rows)
+    probes = {
+        "read a version without checkout": lambda: _read_probe(versioner, ids, version_files),
+        "diff between versions": lambda: _diff_probe(versioner, ids),
+        "lineage: run record resolves to the data": lambda: _lineage_probe(
+            versioner, ids, version_files
+        ),
+        "damaged remote object is an error": lambda: _damage_probe(versioner, ids),
+    }
+    features = state["features"]
+    for name, probe in probes.items():
+        features[name] = _probed(probe)
+    offline = record.status == "ok"
+    evidence = "committed and restored with no server and no network"
+    features["works offline"] = _feature(offline, evidence if offline else record.reason)
+    record.features = {name: features[name] for name in sorted(features)}
+    record.details.setdefault("tables", []).append(_commands_table(state.get("commands", {})))
+    record.details.setdefault("notes", []).append(_record_note(versioner, ids))
+    assert record.features
+
+
+def _pedantic(benchmark, label, target, setup, rounds: int, warmup: int = 0):
+    """pytest-benchmark's pedantic mode with an untimed ``setup`` before every round."""
+    calls = itertools.count(1)
+
+    def announced_setup():
+        call = next(calls)
+        kind = "warm-up" if call <= warmup else f"round {call - warmup}/{rounds}"
+        harness.progress(f"{label}: {kind}")
+        return setup()
+
+    return benchmark.pedantic(
+        target, setup=announced_setup, rounds=rounds, warmup_rounds=warmup, iterations=1
+    )
+
+
+def _rounds(rows: int, bench_options) -> int:
+    return min(3, bench_options.repeats) if rows >= LARGE else bench_options.repeats
+
+
+def _per_call(versioner, before: int, calls: int) -> str:
+    """The commands (or actions) of one call, as executed, e.g. 'dvc add, git add, ...'."""
+    executed = versioner.executed[before:]
+    per_call = executed[: max(1, len(executed) // calls)]
+    return f"{len(per_call)}: {', '.join(per_call)}"
+
+
+def _restore_each(versioner, ids: list[str], files: list[VersionFile]) -> int:
+    exact = 0
+    for version, file in reversed(list(zip(ids, files, strict=True))):
+        restored = versioner.restore(version)
+        exact += file_digest(restored) == file.sha256 and versioner.identify(restored) == version
+    return exact
+
+
+def _not_supported(record, error: NotSupported) -> None:
+    """A tool that cannot give data back: no numbers, the proof instead."""
+    record.status, record.reason = "not_run", str(error)
+    record.timings.clear()
+    record.details.setdefault("notes", []).append(f"Restoring a committed version: {error}")
+
+
+def _remove_clones(versioner) -> None:
+    for clone in versioner.workdir.glob("teammate-*"):
+        shutil.rmtree(clone)
+
+
+def _feature(ok: bool, evidence: str) -> dict:
+    return {"ok": bool(ok), "evidence": evidence}
+
+
+def _probed(probe) -> dict:
+    try:
+        return probe()
+    except (NotSupported, AdapterError) as error:
+        return _feature(False, str(error))
+
+
+def _read_probe(versioner, ids, files) -> dict:
+    import hashlib
+
+    digest = hashlib.sha256(versioner.read_version(ids[0])).hexdigest()
+    return _feature(digest == files[0].sha256, "oldest version read; sha256 compared")
+
+
+def _diff_probe(versioner, ids) -> dict:
+    changed, same = versioner.diff(ids[0], ids[1]), versioner.diff(ids[0], ids[0])
+    return _feature(changed == [DATA_FILE] and same == [], f"changed: {changed}; unchanged: {same}")
+
+
+def _lineage_probe(versioner, ids, files) -> dict:
+    """A training run records the version id; later, the id alone must give the data back."""
+    run_record = versioner.workdir / "training-run.json"
+    run_record.write_text(json.dumps({"model": "sales", "data_version": ids[0]}))
+    version = json.loads(run_record.read_text())["data_version"]
+    exact = file_digest(versioner.restore(version)) == files[0].sha256
+    return _feature(exact, f"run record -> {version[:12]} -> sha256 equal: {exact}")
+
+
+def _damage_probe(versioner, ids) -> dict:
+    for path in versioner.object_files():
+        damaged = bytearray(path.read_bytes()[:4096]) or bytearray(b"x")
+        damaged[0] ^= 0x01
+        replacement = path.with_name(path.name + ".damaged")  # a new file: LFS hard-links
+        replacement.write_bytes(bytes(damaged))
+        replacement.replace(path)
+    destination = versioner.workdir / "teammate-damaged"
+    try:
+        restored = versioner.clone_restore(ids[-1], destination)
+    except AdapterError as error:
+        return _feature(True, str(error))
+    return _feature(False, f"no error: a {restored.stat().st_size}-byte file was handed over")
+
+
+def _history_table(files: list[VersionFile]) -> dict:
+    return {
+        "title": "The history committed (each version is one CSV file)",
+        "columns": ["version", "change", "bytes", "sha256"],
+        "rows": [[f.name, f.change, f.size, f.sha256[:12]] for f in files],
+    }
+
+
+def _storage_table(versioner, stored: int, total: int) -> dict:
+    return {
+        "title": "Storage after the whole history",
+        "columns": ["where", "bytes", "over the sum of versions"],
+        "rows": [
+            ["remote / store", stored, stored / total],
+            ["working copy (with local cache)", directory_bytes(versioner.data_path.parent),
+             directory_bytes(versioner.data_path.parent) / total],
+            ["sum of the versions' sizes", total, 1.0],
+        ],
+    }  # fmt: skip
+
+
+def _commands_table(commands: dict[str, str]) -> dict:
+    return {
+        "title": "Commands (or actions) executed per operation",
+        "columns": ["operation", "count: as executed"],
+        "rows": [[operation, executed] for operation, executed in commands.items()],
+    }
+
+
+def _record_note(versioner, ids: list[str]) -> str:
+    try:
+        text = versioner.version_record(ids[0]) if ids else "nothing"
+    except NotSupported as error:
+        return str(error)
+    return "What the project keeps for one version: " + " ".join(text.split())[:400]
