@@ -5,8 +5,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEBIAN_PACKAGES := chromium chromium-driver git-lfs prometheus prometheus-pushgateway
-DEBIAN_PROGRAMS := chromium chromedriver git-lfs prometheus prometheus-pushgateway
+DEBIAN_PACKAGES := chromium chromium-driver git-lfs prometheus prometheus-pushgateway hey
+DEBIAN_PROGRAMS := chromium chromedriver git-lfs prometheus prometheus-pushgateway hey
 
 .PHONY: bench test report system-packages clean
 

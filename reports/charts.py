@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 from pathlib import Path
 
 from reports.results import Record
@@ -26,7 +27,7 @@ def stage_charts(stage: str, records: list[Record]) -> list[dict]:
         charts.append(
             {
                 "title": f"{stage}: {operation}",
-                "slug": f"{stage}-{operation}",
+                "slug": re.sub(r"[^a-z0-9]+", "-", f"{stage}-{operation}".lower()).strip("-"),
                 "png": draw(operation, points),
             }
         )

@@ -205,6 +205,7 @@ def render(
     out.mkdir(parents=True, exist_ok=True)
     every_chart = [c for stage in context["stages"] for c in stage.charts]
     every_chart.append({"slug": "architecture", "png": context["architecture"]})
+    every_chart += [i for s in context["stages"] for d in s.details for i in d.get("images", [])]
     charts.write_pngs(every_chart, out / "charts")
     written = []
     for name in ("report.html", "report.md"):
