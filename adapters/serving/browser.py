@@ -1,0 +1,155 @@
+"""A real browser on the app's page: headless Debian Chromium driven by Playwright.
+
+Each app's page is used the way a merchandiser would: change the price, press the
+button, wait for the prediction to appear. ``Form`` says where the widgets are.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from adapters.base import NotRunnable
+from adapters.serving.appkit import NUMBER_FIELDS
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-gpu",
+]
+WAIT_MS = 20_000
+VIEWPORT = {"width": 1100, "height": 1300}  # the whole form fits: screenshots show it all
+LABELS = {field.name: field.label for field in NUMBER_FIELDS}
+
+
+@dataclass(frozen=True)
+class Form:
+    """Where a page's widgets are: CSS for the answer and for error messages."""
+
+    answer: str
+    error: str
+
+    def fill(self, page, changes: dict[str, str]) -> None:
+        for name, text in changes.items():
+            page.fill(f"#{name}", text)
+
+    def value(self, page, name: str) -> str:
+        return page.input_value(f"#{name}")
+
+    def submit(self, page) -> int | None:
+        """Press the button; the HTTP status of the answer page (None when not a page)."""
+        with page.expect_navigation() as navigation:
+            page.click("#predict")
+        return navigation.value.status if navigation.value else None
+
+
+class StreamlitForm(Form):
+    """Streamlit's widgets: number inputs found by label, a value commits on Enter."""
+
+    def fill(self, page, changes: dict[str, str]) -> None:
+        for name, text in changes.items():
+            box = page.get_by_label(LABELS[name], exact=True)
+            box.fill(text)
+            box.press("Enter")
+
+    def value(self, page, name: str) -> str:
+        return page.get_by_label(LABELS[name], exact=True).input_value()
+
+    def submit(self, page) -> int | None:
+        page.get_by_role("button", name="Predict").click()
+        return None
+
+
+HTML_FORM = Form(answer="#units", error="#error")
+STREAMLIT_FORM = StreamlitForm(
+    answer='[data-testid="stMarkdown"] strong',
+    error='[data-testid="stAlert"], [data-testid="stNumberInput"] [role="alert"]',
+)
+
+# resolves to the answer once it differs from ``previous``, or to "" once an error shows
+_WAIT_JS = """([answer, error, previous]) => {
+  const shown = document.querySelector(answer);
+  if (shown && shown.innerText !== previous) return shown.innerText;
+  return document.querySelector(error) ? "" : false;
+}"""
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator:
+    """A headless Chromium browser; NotRunnable when /usr/bin/chromium is missing."""
+    if not CHROMIUM.exists():
+        raise NotRunnable(f"{CHROMIUM} is missing; install the Debian package chromium.")
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="bakeoff-chromium-") as home:
+        # Chromium writes crash-report settings under ~/.config: keep them in a temp dir
+        private = {"HOME": home, "XDG_CONFIG_HOME": home, "XDG_CACHE_HOME": home}
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, env=os.environ | private
+            )
+            try:
+                yield browser
+            finally:
+                browser.close()
+
+
+def interact(page, form: Form, changes: dict[str, str], previous: str = "") -> str:
+    """Change fields, press the button, wait; the shown answer ("" if an error shows)."""
+    form.fill(page, changes)
+    form.submit(page)
+    waited = page.wait_for_function(
+        _WAIT_JS, arg=[form.answer, form.error, previous], timeout=WAIT_MS
+    )
+    return waited.json_value()
+
+
+def open_and_predict(browser, url: str, form: Form, changes: dict[str, str]) -> str:
+    """A new tab: load the page, change fields, press the button; the first shown answer."""
+    page = browser.new_page(viewport=VIEWPORT)
+    try:
+        page.goto(url)
+        return interact(page, form, changes)
+    finally:
+        page.close()
+
+
+def error_message(page, form: Form) -> str:
+    shown = page.locator(form.error)
+    return " ".join(shown.all_inner_texts()).strip() if shown.count() else ""
+
+
+@dataclass(frozen=True)
+class BadInputOutcome:
+    """What the page did with one bad value typed into the price field."""
+
+    case: str
+    status: int | None  # HTTP status of the answer page, None for a websocket page
+    message: str  # the message the page showed ("" if none)
+    field_value: str  # what the price field holds afterwards
+    refused: bool = False  # the field would not take the text at all
+
+
+BAD_PRICES = {"empty price": "", "text in price": "abc", "negative price": "-3"}
+
+
+def try_bad_price(page, form: Form, case: str, text: str) -> BadInputOutcome:
+    """Type ``text`` as the price and press the button; what the page showed."""
+    from playwright.sync_api import Error
+
+    try:
+        form.fill(page, {"price": text})
+    except Error:  # e.g. an <input type=number> does not take letters
+        return BadInputOutcome(case, None, "", form.value(page, "price"), refused=True)
+    status = form.submit(page)
+    with contextlib.suppress(Error):  # a page that shows nothing is an outcome too
+        page.wait_for_selector(form.error, timeout=2_000)
+    return BadInputOutcome(case, status, error_message(page, form), form.value(page, "price"))

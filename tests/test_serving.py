@@ -1,0 +1,138 @@
+"""Conformance suite for the serving stage: written once, run for every app server."""
+
+import pickle
+import socket
+
+import numpy as np
+import pytest
+
+from adapters import registry
+from adapters.base import AdapterError, NotSupported
+from adapters.serving import appkit, browser
+from adapters.serving.base import port_is_free
+
+pytestmark = pytest.mark.serving
+TOOLS = list(registry.tools("serving"))
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory):
+    from scenarios import model as sales_model
+    from scenarios import wish
+
+    model = sales_model.train(sales_model.split(wish.generate(1600, seed=5)), "ridge")
+    path = tmp_path_factory.mktemp("serving") / "model.pkl"
+    path.write_bytes(pickle.dumps(model))
+    return model, path
+
+
+def _adapter_class(tool: str):
+    reason = registry.missing("serving", tool)
+    if reason:
+        pytest.skip(f"not run: {reason}")
+    return registry.load("serving", tool)
+
+
+@pytest.fixture(scope="module", params=TOOLS)
+def app(request, model_file):
+    with _adapter_class(request.param)(model_file[1]) as adapter:
+        yield adapter
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    if not browser.CHROMIUM.exists():
+        pytest.skip(f"not run: {browser.CHROMIUM} is missing (`make test` installs it as root)")
+    with browser.chromium() as launched:
+        yield launched
+
+
+def expected(model, inputs: dict) -> str:
+    return appkit.format_units(float(np.expm1(model.predict(appkit.model_frame(inputs))[0])))
+
+
+def test_server_answers_on_loopback_only(app):
+    assert app.url.startswith("http://127.0.0.1:") and app.healthy()
+    assert app.setup_steps and all(step.seconds > 0 for step in app.setup_steps)
+
+
+def test_page_prediction_equals_model_predict(app, chromium, model_file):
+    shown = browser.open_and_predict(chromium, app.url, app.form, {"price": "12.5"})
+    assert shown == expected(model_file[0], appkit.default_inputs() | {"price": 12.5})
+
+
+def test_bad_price_on_page_is_explained_and_server_stays_up(app, chromium):
+    page = chromium.new_page()
+    page.goto(app.url)
+    browser.interact(page, app.form, {"price": "9"})
+    outcomes = {
+        case: browser.try_bad_price(page, app.form, case, text)
+        for case, text in browser.BAD_PRICES.items()
+    }
+    page.close()
+    assert outcomes["negative price"].message  # every page says why a negative price fails
+    if app.form is browser.HTML_FORM:  # server-side checks: a 400 page with a message
+        assert all(o.status == 400 and o.message for o in outcomes.values())
+    else:  # Streamlit's number input refuses letters and puts a number back when emptied
+        assert outcomes["text in price"].refused
+        assert float(outcomes["empty price"].field_value) >= 0
+    assert app.healthy()
+
+
+def test_json_prediction_equals_model_predict(app, model_file):
+    inputs = appkit.default_inputs() | {"price": 9.5, "size": "M", "uses_ad_boosts": 1.0}
+    try:
+        status, answer = app.predict_json(inputs)
+    except NotSupported as error:
+        pytest.skip(str(error))
+    truth = float(model_file[0].predict(appkit.model_frame(inputs))[0])
+    assert status == 200 and answer["prediction"] == truth
+    assert appkit.format_units(answer["units_sold"]) == expected(model_file[0], inputs)
+
+
+@pytest.mark.parametrize("case", list(appkit.BAD_JSON))
+def test_bad_json_gives_400_with_a_message(app, case):
+    try:
+        status, answer = app.predict_json(appkit.BAD_JSON[case])
+    except NotSupported as error:
+        pytest.skip(str(error))
+    assert status == 400 and answer["error"].endswith(".")
+    assert app.healthy()
+
+
+def test_in_process_prediction_equals_model_predict(app, model_file):
+    inputs = appkit.default_inputs() | {"price": 14.0}
+    try:
+        shown = app.predict_in_process(inputs)
+    except NotSupported as error:
+        pytest.skip(str(error))
+    assert shown == expected(model_file[0], inputs)
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_stop_frees_the_port_and_leaves_no_process(tool, model_file):
+    with _adapter_class(tool)(model_file[1]) as fresh:
+        port, members = fresh.port, fresh.server_processes()
+        assert members and not port_is_free(port)
+    assert port_is_free(port)
+    assert not [m for m in members if m.is_running() and m.status() != "zombie"]
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_a_port_in_use_is_a_clear_start_error(tool, model_file):
+    adapter = _adapter_class(tool)(model_file[1])
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        with pytest.raises(AdapterError, match=rf"serving\.{tool} failed in start"):
+            adapter.start(busy.getsockname()[1])
+    adapter.close()
+    assert adapter.process is None
+
+
+def test_feature_probes_give_evidence(app):
+    for probe in (app.probe_ui_without_html, app.probe_auth_hook):
+        outcome = probe()
+        assert isinstance(outcome["ok"], bool) and outcome["evidence"]
+    # only the widget toolkit builds the page without HTML written by hand
+    assert app.probe_ui_without_html()["ok"] == (app.form is browser.STREAMLIT_FORM)
