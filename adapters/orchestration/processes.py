@@ -1,0 +1,156 @@
+"""Processes the orchestrators start: run one to its end, keep servers, measure them all.
+
+"Everything the tool started" is every descendant of this process, so one sampler
+serves every tool: subprocess runs, the Metaflow step processes, the Airflow servers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+SAMPLE_SECONDS = 0.1
+STOP_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Wall and CPU seconds, and the peak memory of the tool's processes, for one run."""
+
+    wall_seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    peak_pss_mb: float = 0.0
+    peak_rss_mb: float = 0.0
+
+    @staticmethod
+    @contextlib.contextmanager
+    def measure() -> Iterator[Sampler]:
+        sampler = Sampler()
+        sampler.start()
+        try:
+            yield sampler
+        finally:
+            sampler.stop()
+
+
+def descendants() -> list[psutil.Process]:
+    return psutil.Process().children(recursive=True)
+
+
+def _cpu(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def _reaped_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def memory_mb() -> tuple[float, float]:
+    """(PSS, RSS) in MB summed over the live descendants."""
+    pss = rss = 0
+    for process in descendants():
+        with contextlib.suppress(psutil.Error):
+            info = process.memory_full_info()
+            pss, rss = pss + info.pss, rss + info.rss
+    return pss / 1e6, rss / 1e6
+
+
+class Sampler(threading.Thread):
+    """Samples descendants' memory until stopped; CPU from live trees and reaped children."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self._done = threading.Event()
+        self._peak = (0.0, 0.0)
+        self._began = time.perf_counter()
+        self._cpu_start = {p.pid: self._safe_cpu(p) for p in descendants()}
+        self._reaped_start = _reaped_cpu()
+        self._ended = self._cpu = 0.0
+
+    @staticmethod
+    def _safe_cpu(process: psutil.Process) -> float:
+        try:
+            return _cpu(process)
+        except psutil.Error:
+            return 0.0
+
+    def run(self) -> None:
+        while not self._done.is_set():
+            pss, rss = memory_mb()
+            self._peak = (max(self._peak[0], pss), max(self._peak[1], rss))
+            self._done.wait(SAMPLE_SECONDS)
+
+    def stop(self) -> None:
+        self._ended = time.perf_counter()
+        live = sum(self._safe_cpu(p) - self._cpu_start.get(p.pid, 0.0) for p in descendants())
+        self._cpu = live + _reaped_cpu() - self._reaped_start
+        self._done.set()
+        self.join()
+
+    def result(self) -> Usage:
+        return Usage(self._ended - self._began, self._cpu, *self._peak)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def run(command: list[str], env: dict, cwd: Path, timeout: float) -> subprocess.CompletedProcess:
+    """Run ``command`` to its end; on timeout kill its whole process group and raise."""
+    process = subprocess.Popen(
+        command,
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        stop([process])
+        raise TimeoutError(f"{command[1]} did not finish within {timeout:.0f} s") from None
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def start(command: list[str], env: dict, cwd: Path, log: Path) -> subprocess.Popen:
+    """Start a long-running component in its own process group, output to ``log``."""
+    with open(log, "ab") as handle:
+        return subprocess.Popen(
+            command,
+            env=env,
+            cwd=cwd,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    """SIGTERM each process group, wait, then SIGKILL what is left of it."""
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_SECONDS
+    for process in processes:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(max(0.1, deadline - time.monotonic()))
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

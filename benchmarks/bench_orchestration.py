@@ -1,0 +1,199 @@
+"""Orchestration stage: the sales pipeline, no-op chains, fan-out and faults, per tool."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import shutil
+import statistics
+from pathlib import Path
+
+import pytest
+
+from adapters import registry
+from adapters.base import NotSupported
+from benchmarks import harness
+from scenarios import model, pipeline, wish
+
+STAGE = "orchestration"
+SIZES = (1_600,)
+QUICK_SIZES = (1_600,)
+REPEATS = 5
+CHAIN_ROUNDS = 3  # a 50-task chain under a scheduler takes a minute a round
+
+pytestmark = pytest.mark.orchestration
+
+
+@pytest.fixture(scope="module")
+def data(bench_options, rows, tmp_path_factory) -> Path:
+    frame = harness.synthetic_or_user_frame(bench_options, rows)
+    return wish.write_csv(frame, tmp_path_factory.mktemp("data") / "input.csv")
+
+
+@pytest.fixture(scope="module")
+def expected(data, tmp_path_factory):
+    """Best configuration and test predictions of the steps run in order, without a tool."""
+    run_dir = tmp_path_factory.mktemp("direct")
+    shutil.copyfile(data, run_dir / pipeline.INPUT)
+    pipeline.run_in_order(str(run_dir))
+    return _outputs(run_dir / pipeline.PREDICTIONS)
+
+
+@pytest.fixture(scope="module")
+def orchestrator(tool, rows, recorder):
+    with harness.opened(recorder, registry.load(STAGE, tool)(), rows) as adapter:
+        yield adapter
+
+
+def _outputs(predictions: Path) -> tuple[str, list[float]]:
+    result = json.loads(predictions.read_text())
+    return result["config"], result["predictions"]
+
+
+def _stats(values: list[float]) -> dict[str, float]:
+    """The results file's statistics fields for values that pytest-benchmark did not time."""
+    quartiles = statistics.quantiles(values, n=4) if len(values) > 1 else [values[0]] * 3
+    return {
+        "median": statistics.median(values),
+        "iqr": quartiles[2] - quartiles[0],
+        "mean": statistics.fmean(values),
+        "min": min(values),
+        "max": max(values),
+        "stdev": statistics.stdev(values) if len(values) > 1 else 0.0,
+        "rounds": len(values),
+    }
+
+
+def _timed_runs(benchmark, orchestrator, label: str, rounds: int, warmup: int, *args, **kwargs):
+    results = []
+    run = lambda: results.append(orchestrator.run(*args, **kwargs)) or results[-1]  # noqa: E731
+    harness.measure(benchmark, label, run, rounds=rounds, warmup=warmup)
+    return results[warmup:]
+
+
+def test_pipeline(benchmark, orchestrator, data, expected, recorder, bench_options, tool, rows):
+    with harness.trial(recorder, tool, rows) as record:
+        runs = _timed_runs(
+            benchmark,
+            orchestrator,
+            f"{tool} sales pipeline",
+            bench_options.repeats,
+            1,
+            "sales",
+            data,
+        )
+        recorder.timing(tool, rows, "pipeline", benchmark)
+        record.timings["pipeline CPU"] = _stats([r.usage.cpu_seconds for r in runs])
+        failed = [r.outcome.error for r in runs if r.state != "success"]
+        assert not failed, f"the pipeline failed: {failed[0]}"
+        outputs = [_outputs(r.run_dir / pipeline.PREDICTIONS) for r in runs]
+        record.correctness.update(
+            {
+                "same best configuration": float(all(o[0] == expected[0] for o in outputs)),
+                "identical test predictions": float(all(o[1] == expected[1] for o in outputs)),
+            }
+        )
+        record.details.setdefault("tables", []).append(_cost_table(runs, orchestrator))
+        record.details["best configuration"] = outputs[0][0]
+        record.details["lines_of_code"] = {
+            "pipeline definition": sum(_code_lines(f) for f in orchestrator.pipeline_files),
+            "adapter file": _code_lines(Path(inspect.getfile(type(orchestrator)))),
+        }
+
+
+@pytest.mark.parametrize("length", (10, 50))
+def test_chain(benchmark, orchestrator, data, recorder, bench_options, tool, rows, length):
+    if length == 50 and bench_options.repeats < REPEATS:
+        pytest.skip("the 50-task chain runs in the full benchmark only (not with --quick)")
+    with harness.trial(recorder, tool, rows) as record:
+        runs = _timed_runs(
+            benchmark,
+            orchestrator,
+            f"{tool} chain of {length} no-op tasks",
+            min(CHAIN_ROUNDS, bench_options.repeats),
+            0,
+            f"chain-{length}",
+            data,
+        )
+        assert all(r.state == "success" and len(r.outcome.steps) == length for r in runs)
+        per_task = {
+            k: v / length if k != "rounds" else v
+            for k, v in _stats([r.usage.wall_seconds for r in runs]).items()
+        }
+        record.timings[f"per task (chain of {length})"] = per_task
+
+
+def test_fanout(orchestrator, data, recorder, tool, rows):
+    with harness.trial(recorder, tool, rows) as record:
+        parallel = orchestrator.run("sales", data)
+        sequential = orchestrator.run("sales", data, parallel=False)
+        recorder.once(tool, rows, "sequential pipeline", sequential.usage.wall_seconds)
+        # the timed rounds of test_pipeline are a steadier parallel figure than one run
+        parallel_wall = record.timings.get("pipeline", {}).get(
+            "median", parallel.usage.wall_seconds
+        )
+        speedup = sequential.usage.wall_seconds / parallel_wall
+        record.correctness["fan-out speed-up"] = speedup
+        overlap = parallel.concurrency()
+        record.features["parallel fan-out"] = {
+            "ok": overlap > 1,
+            "evidence": f"{overlap} of {len(model.CONFIGS)} training tasks overlapped in time; "
+            f"sequential {sequential.usage.wall_seconds:.1f} s vs parallel "
+            f"{parallel_wall:.1f} s (speed-up {speedup:.2f}x on this machine)",
+        }
+
+
+def test_faults(orchestrator, data, expected, recorder, tool, rows):
+    with harness.trial(recorder, tool, rows) as record:
+        failed = orchestrator.run("sales", data, faults={"train": "once", "evaluate": "always"})
+        record.features["retry"] = {
+            "ok": failed.retried() >= 1,
+            "evidence": f"a training task that failed once: {failed.retried()} step(s) "
+            "succeeded on a retry",
+        }
+        visible = "injected permanent failure" in failed.outcome.error
+        record.features["failure reported"] = {
+            "ok": failed.state == "failed" and visible,
+            "evidence": f"run state {failed.state!r} after {failed.usage.wall_seconds:.1f} s; "
+            f"error shown: {failed.outcome.error[:120]!r}",
+        }
+        record.features["resume"] = _resume(orchestrator, failed, expected)
+
+
+def _resume(orchestrator, failed, expected) -> dict:
+    try:
+        resumed = orchestrator.resume(failed)
+    except NotSupported as missing:
+        return {"ok": False, "evidence": str(missing)}
+    rerun = [s.name for s in resumed.outcome.steps if s.state != "reused"]
+    same = _outputs(resumed.run_dir / pipeline.PREDICTIONS) == expected
+    return {
+        "ok": resumed.state == "success" and same and resumed.count("reused") > 0,
+        "evidence": f"{resumed.count('reused')} finished steps reused, re-ran "
+        f"{', '.join(rerun)}; state {resumed.state!r} in {resumed.usage.wall_seconds:.1f} s; "
+        f"predictions identical: {same}",
+    }
+
+
+def _cost_table(runs, orchestrator) -> dict:
+    usage = [r.usage for r in runs]
+    rows = [
+        ["wall time (s)", statistics.median(u.wall_seconds for u in usage)],
+        ["CPU time (s)", statistics.median(u.cpu_seconds for u in usage)],
+        ["peak PSS of the tool's processes (MB)", max(u.peak_pss_mb for u in usage)],
+        ["peak RSS of the tool's processes (MB)", max(u.peak_rss_mb for u in usage)],
+        ["training tasks overlapping", runs[-1].concurrency()],
+    ]
+    idle = getattr(orchestrator, "idle_memory_mb", None)
+    if idle:
+        rows += [["idle servers PSS (MB)", idle[0]], ["idle servers RSS (MB)", idle[1]]]
+    return {
+        "title": "One sales-pipeline run (median over rounds; memory: peak)",
+        "columns": ["measure", "value"],
+        "rows": rows,
+    }
+
+
+def _code_lines(path: Path) -> int:
+    source = path.read_text(encoding="utf-8").splitlines()
+    return sum(1 for line in source if line.strip() and not line.strip().startswith("#"))

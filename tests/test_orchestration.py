@@ -1,0 +1,85 @@
+"""Conformance suite for the orchestration stage: written once, run for every orchestrator."""
+
+import json
+import shutil
+
+import psutil
+import pytest
+
+from adapters import registry
+from adapters.base import AdapterError, NotSupported
+from scenarios import model, pipeline, wish
+
+pytestmark = pytest.mark.orchestration
+TOOLS = list(registry.tools("orchestration"))
+ROWS = 400
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return wish.write_csv(wish.generate(ROWS, seed=5), tmp_path_factory.mktemp("data") / "in.csv")
+
+
+@pytest.fixture(scope="module")
+def expected(data, tmp_path_factory):
+    """Best configuration and test predictions of the steps run in order, without a tool."""
+    run_dir = tmp_path_factory.mktemp("direct")
+    shutil.copyfile(data, run_dir / pipeline.INPUT)
+    pipeline.run_in_order(str(run_dir))
+    return _outputs(run_dir / pipeline.PREDICTIONS)
+
+
+@pytest.fixture(scope="module", params=TOOLS)
+def orchestrator(request):
+    reason = registry.missing("orchestration", request.param)
+    if reason:
+        pytest.skip(f"not run: {reason}")
+    with registry.load("orchestration", request.param)() as adapter:
+        workdir = adapter.workdir
+        yield adapter
+    # closing must stop everything the tool started and remove its files
+    assert not psutil.Process().children(recursive=True), "processes left running after close"
+    assert not workdir.exists(), "temporary files left behind after close"
+
+
+def _outputs(predictions):
+    result = json.loads(predictions.read_text())
+    return result["config"], result["predictions"]
+
+
+def test_pipeline_succeeds_with_the_same_best_model_and_predictions(orchestrator, data, expected):
+    result = orchestrator.run("sales", data)
+    assert result.state == "success", result.outcome.error
+    assert _outputs(result.run_dir / pipeline.PREDICTIONS) == expected
+    assert (result.run_dir / pipeline.FINAL_MODEL).is_file()
+    names = {step.name for step in result.outcome.steps}
+    assert {"load", "validate", "features", "pick_best", "evaluate", "save"} <= names
+    assert {f"train[{config}]" for config in model.CONFIGS} <= names
+    assert result.usage.wall_seconds > 0 and result.usage.peak_rss_mb > 0
+
+
+def test_retry_recovers_then_a_permanent_failure_fails_and_resume_finishes(
+    orchestrator, data, expected
+):
+    failed = orchestrator.run("sales", data, faults={"train": "once", "evaluate": "always"})
+    assert failed.state == "failed"
+    assert failed.retried() == 1, "the one-off failure in train was not retried"
+    assert "injected permanent failure in step evaluate" in failed.outcome.error
+    try:
+        resumed = orchestrator.resume(failed)
+    except NotSupported as missing:
+        assert orchestrator.name in str(missing)
+        return
+    assert resumed.state == "success", resumed.outcome.error
+    assert resumed.count("reused") >= 7, "resume ran finished steps again"
+    assert {s.name for s in resumed.outcome.steps if s.state == "success"} <= {"evaluate", "save"}
+    assert _outputs(resumed.run_dir / pipeline.PREDICTIONS) == expected
+
+
+def test_an_unknown_pipeline_is_one_clear_error(orchestrator, data):
+    with pytest.raises(AdapterError, match="unknown pipeline 'nope'"):
+        orchestrator.run("nope", data)
+
+
+def test_setup_steps_are_recorded(orchestrator):
+    assert orchestrator.setup_steps and all(s.seconds >= 0 for s in orchestrator.setup_steps)
