@@ -133,7 +133,7 @@ def test_fanout(orchestrator, data, recorder, tool, rows):
             "median", parallel.usage.wall_seconds
         )
         speedup = sequential.usage.wall_seconds / parallel_wall
-        record.correctness["fan-out speed-up"] = speedup
+        record.measures["fan-out speed-up"] = speedup
         overlap = parallel.concurrency()
         record.features["parallel fan-out"] = {
             "ok": overlap > 1,

@@ -224,7 +224,7 @@ def test_storage_after_runs(tracker, trained, recorder, tool, rows):
             tracker.log_model(run_id, model)
             tracker.end_run(run_id)
         grown = tracker.store_bytes() - before
-        record.correctness[f"store_mb_per_{STORAGE_RUNS}_runs"] = grown / 2**20
+        record.measures[f"store_mb_per_{STORAGE_RUNS}_runs"] = grown / 2**20
 
 
 def test_default_server(tracker, recorder, tool, rows, tmp_path):

@@ -179,7 +179,7 @@ def test_storage(versioner, version_files, recorder, state, tool, rows):
             pytest.skip(f"not run: {record.reason}")
         stored = versioner.stored_bytes()
         total = sum(f.size for f in version_files)
-        record.correctness["remote_bytes_over_versions"] = stored / total
+        record.measures["remote_bytes_over_versions"] = stored / total
         tables = record.details.setdefault("tables", [])
         if tool == "baseline":  # the same history for every tool: shown once
             tables.append(_history_table(version_files))

@@ -91,7 +91,9 @@ def stage_view(stage: str, entries: list[Entry]) -> StageView:
 def comparison_table(entries: list[Entry], rows: int) -> dict:
     """Per tool: status, median ± IQR per operation, ratio to baseline, correctness, cost."""
     operations = list(dict.fromkeys(op for e in entries for op in e.record.timings))
-    correctness = list(dict.fromkeys(k for e in entries for k in e.record.correctness))
+    correctness = list(
+        dict.fromkeys(k for e in entries for k in (*e.record.correctness, *e.record.measures))
+    )
     baseline = {e.machine: e.record for e in entries if e.record.tool == "baseline"}
     lines = []
     for entry in entries:
@@ -102,7 +104,9 @@ def comparison_table(entries: list[Entry], rows: int) -> dict:
                 "status": record.status,
                 "reason": record.reason,
                 "timings": [_timing(record, base, op) for op in operations],
-                "correctness": [record.correctness.get(k) for k in correctness],
+                "correctness": [
+                    record.correctness.get(k, record.measures.get(k)) for k in correctness
+                ],
                 "setup_steps": len(record.setup_steps) if record.status == "ok" else None,
                 "peak_rss_mb": record.peak_rss_mb if record.status == "ok" else None,
                 "source": entry.source,
@@ -116,7 +120,8 @@ def _timing(record: Record, base: Record | None, operation: str) -> dict | None:
     timing = record.timings.get(operation)
     if record.status != "ok" or not timing:
         return None
-    reference = base.timings.get(operation) if base and base.status == "ok" else None
+    comparable = base is not None and base.status == "ok" and operation != "setup"
+    reference = base.timings.get(operation) if comparable else None
     ratio = timing["median"] / reference["median"] if reference and reference["median"] else None
     return {
         "median": timing["median"],

@@ -2,8 +2,9 @@
 
 One file per ``bakeoff run``. ``records`` hold one entry per (stage, tool, rows):
 its status (``ok``, ``failed`` or ``not_run``), the reason, the setup steps it really
-executed, peak memory, per-operation timing statistics (seconds), correctness values,
-feature probes and stage-specific details. The report reads only these files.
+executed, peak memory, per-operation timing statistics (seconds), correctness values
+(0..1 rates and checks against ground truth), other measured figures (sizes, rates,
+speed-ups), feature probes and stage-specific details. The report reads only these files.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Record:
     peak_rss_mb: float | None = None
     timings: dict[str, dict] = field(default_factory=dict)  # operation -> STAT_FIELDS
     correctness: dict[str, float] = field(default_factory=dict)
+    measures: dict[str, float] = field(default_factory=dict)  # other figures: sizes, rates
     features: dict[str, dict] = field(default_factory=dict)  # name -> {"ok": bool, "evidence"}
     details: dict = field(default_factory=dict)  # stage-specific tables, notes, images
     wall_seconds: float | None = None
