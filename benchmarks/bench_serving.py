@@ -22,8 +22,9 @@ import pytest
 
 from adapters import registry
 from adapters.base import NotRunnable, NotSupported
+from adapters.servers import port_is_free
 from adapters.serving import appkit, browser, load
-from adapters.serving.base import code_lines, port_is_free
+from adapters.serving.base import code_lines
 from benchmarks import harness
 
 STAGE = "serving"

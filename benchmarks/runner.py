@@ -8,12 +8,10 @@ memory blow-up of one tool is recorded as that tool's failure and the run goes o
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import json
 import os
 import platform
-import signal
 import subprocess
 import sys
 import tempfile
@@ -24,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters import registry
+from adapters.servers import stop_group, tree_rss_bytes
 from reports.results import Record, Results, now_iso
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,8 +135,6 @@ class Outcome:
 
 def _supervise(command: list[str], time_limit: float, relay: Callable[[str], None]) -> Outcome:
     """Run ``command`` in a new process group; sample its tree's memory; kill it on time-out."""
-    import psutil
-
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         command,
@@ -154,7 +151,7 @@ def _supervise(command: list[str], time_limit: float, relay: Callable[[str], Non
     peak, deadline, timed_out = 0, time.monotonic() + time_limit, False
     try:
         while process.poll() is None:
-            peak = max(peak, _tree_rss(psutil, process.pid))
+            peak = max(peak, tree_rss_bytes(process.pid))
             if time.monotonic() > deadline:
                 timed_out = True
                 break
@@ -171,45 +168,6 @@ def _read(process: subprocess.Popen, last_lines: list[str], relay: Callable[[str
         del last_lines[:-50]
         if line.startswith("[progress] "):
             relay(line[len("[progress] ") :].rstrip())
-
-
-def _tree_rss(psutil, pid: int) -> int:
-    try:
-        parent = psutil.Process(pid)
-        members = [parent, *parent.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0
-    total = 0
-    for member in members:
-        try:
-            total += member.memory_info().rss
-        except psutil.NoSuchProcess:
-            continue
-    return total
-
-
-def stop_group(process: subprocess.Popen, grace: float = 10.0) -> None:
-    """SIGTERM the trial's process group; SIGKILL whatever is left after ``grace`` seconds."""
-    _signal_group(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while _group_alive(process.pid) and time.monotonic() < deadline:
-        process.poll()  # reap the leader so that only live members keep the group alive
-        time.sleep(0.1)
-    _signal_group(process.pid, signal.SIGKILL)
-    process.wait()
-
-
-def _signal_group(pgid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
 
 
 def environment(tool_names: dict[str, tuple[str, ...]]) -> dict:

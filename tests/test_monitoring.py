@@ -99,7 +99,7 @@ def test_prometheus_servers_are_stopped_and_ports_free():
     reason = registry.missing("monitoring", "grafana")
     if reason:
         pytest.skip(f"not run: {reason}")
-    from adapters.monitoring.servers import port_is_free
+    from adapters.servers import port_is_free
 
     with registry.load("monitoring", "grafana")() as adapter:
         ports, pids = list(adapter.stack.ports), [p.pid for p in adapter.stack.processes]

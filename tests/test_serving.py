@@ -8,8 +8,8 @@ import pytest
 
 from adapters import registry
 from adapters.base import AdapterError, NotSupported
+from adapters.servers import port_is_free
 from adapters.serving import appkit, browser
-from adapters.serving.base import port_is_free
 
 pytestmark = pytest.mark.serving
 TOOLS = list(registry.tools("serving"))

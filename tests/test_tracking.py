@@ -13,8 +13,8 @@ import pytest
 
 from adapters import registry
 from adapters.base import AdapterError, NotSupported
+from adapters.servers import port_is_free
 from adapters.tracking.base import QUIET_ENV, file_version
-from adapters.tracking.server import port_is_free
 from scenarios import model, wish
 
 pytestmark = pytest.mark.tracking

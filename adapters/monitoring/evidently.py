@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from adapters.monitoring import servers
+from adapters import servers
 from adapters.monitoring.base import ColumnVerdict, DriftMonitor
 
 os.environ.setdefault("DO_NOT_TRACK", "1")  # Evidently's usage telemetry off (UI server too)

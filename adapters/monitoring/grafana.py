@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from adapters import servers
 from adapters.base import NotRunnable
-from adapters.monitoring import prometheus, servers
+from adapters.monitoring import prometheus
 from adapters.monitoring.base import Alert, ColumnVerdict, DriftMonitor, drifted_columns
 from adapters.monitoring.stats import scipy_verdicts
 

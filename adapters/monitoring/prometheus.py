@@ -14,7 +14,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from adapters.monitoring.servers import ServerError, free_port, http, stop, wait_for
+from adapters.servers import ServerError, free_port, http, stop, wait_for
 
 INTERVAL = "1s"
 PROGRAMS = ("prometheus", "prometheus-pushgateway")

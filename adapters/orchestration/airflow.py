@@ -16,6 +16,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from adapters import servers
 from adapters.orchestration import processes
 from adapters.orchestration.base import FLOWS, Orchestrator, Outcome, RunResult, StepRecord
 from adapters.orchestration.subprocess_tool import RUN_TIMEOUT, python, tail, tool_env
@@ -118,7 +119,7 @@ class AirflowScheduler(AirflowHome):
     def deploy(self) -> None:
         import httpx
 
-        self.port, self.components = processes.free_port(), []
+        self.port, self.components = servers.free_port(), []
         super().deploy()
         self.api = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=30)
         self.step(

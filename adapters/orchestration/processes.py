@@ -10,7 +10,6 @@ import contextlib
 import os
 import resource
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -102,12 +101,6 @@ class Sampler(threading.Thread):
 
     def result(self) -> Usage:
         return Usage(self._ended - self._began, self._cpu, *self._peak)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def run(command: list[str], env: dict, cwd: Path, timeout: float) -> subprocess.CompletedProcess:

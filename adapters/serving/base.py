@@ -14,7 +14,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from adapters.base import Adapter
+from adapters.servers import ServerError, free_port
 from adapters.serving.appkit import MODEL_ENV
 from adapters.serving.browser import Form
 
@@ -32,10 +32,6 @@ ROOT = APPS.parents[2]
 START_TIMEOUT = 60.0
 RELOAD_WAIT = 30.0
 HTML_TAG = re.compile(r"<(?:html|head|body|form|input|button|select|option|label|p|h1)\b")
-
-
-class ServerError(RuntimeError):
-    """The server did not come up; the message quotes the last line it logged."""
 
 
 class ServingApp(Adapter):
@@ -283,25 +279,6 @@ def _kill_if_alive(member) -> bool:
         return True
     except psutil.NoSuchProcess:
         return False
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def port_is_free(port: int) -> bool:
-    """True when a new server could listen on 127.0.0.1:``port``."""
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-            probe.listen()
-        except OSError:
-            return False
-    return True
 
 
 def python_module(module: str) -> list[str]:

@@ -7,8 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from adapters.servers import Server
 from adapters.tracking.base import RunData, Tracker, file_version
-from adapters.tracking.server import Server
 
 BATCH = 1000  # MLflow's limit of metrics per log_batch call
 # skops refuses to load types it does not know; these are the ones the sales model holds

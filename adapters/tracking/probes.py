@@ -10,8 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from adapters.base import AdapterError, NotSupported
+from adapters.servers import http_status
 from adapters.tracking.base import Tracker, file_version
-from adapters.tracking.server import http_status
 
 ALIAS = "champion"
 MODEL_NAME = "sales-model"

@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from adapters.servers import HOST, free_port, http_status
 from adapters.tracking.base import RunData, Tracker, file_version
-from adapters.tracking.server import HOST, free_port, http_status
 
 REGISTRY = "models"
 CONSUMERS = "model-consumers"  # project of the short runs that fetch artifacts back

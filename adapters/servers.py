@@ -1,5 +1,6 @@
-"""A tool's server as a child process: started in its own process group on 127.0.0.1 at a
-free port, watched for peak memory, and stopped with everything it started."""
+"""Local servers and processes, shared by every stage: free ports on 127.0.0.1, HTTP checks,
+waiting, process-group stops, and a server run as a child process in its own process
+group, watched for peak memory and stopped with everything it started."""
 
 from __future__ import annotations
 
@@ -40,11 +41,82 @@ def port_is_free(port: int) -> bool:
 
 
 def http_status(url: str, timeout: float = 5.0) -> int:
+    """The HTTP status of GET ``url``, or 0 when nothing answers."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
             return response.status
     except OSError:
         return 0
+
+
+def http(url: str, data: bytes | None = None, method: str = "GET", headers=None) -> str:
+    """The body of an HTTP request as text; raises OSError when it fails."""
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.read().decode()
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> float:
+    """Poll ``condition`` until true; returns the seconds waited, ServerError on time-out."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        try:
+            if condition():
+                return time.perf_counter() - started
+        except OSError:
+            pass
+        time.sleep(0.02)
+    raise ServerError(f"{what} did not happen within {timeout:.0f} s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Terminate ``process``; kill it if it has not exited after 10 s."""
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def stop_group(process: subprocess.Popen, grace: float = 10.0) -> None:
+    """SIGTERM the process group led by ``process``; SIGKILL what is left after ``grace``."""
+    signal_group(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while group_alive(process.pid) and time.monotonic() < deadline:
+        process.poll()  # reap the leader so that only live members keep the group alive
+        time.sleep(0.1)
+    signal_group(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def signal_group(pgid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def tree_rss_bytes(pid: int) -> int:
+    """Resident memory of process ``pid`` and every process it started (0 once it is gone)."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        members = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    total = 0
+    for member in members:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            total += member.memory_info().rss
+    return total
 
 
 class Server:
@@ -85,18 +157,7 @@ class Server:
 
     def rss_bytes(self) -> int:
         """Resident memory of the server and every process it started."""
-        import psutil
-
-        try:
-            root = psutil.Process(self.process.pid)
-            members = [root, *root.children(recursive=True)]
-        except (psutil.NoSuchProcess, AttributeError):
-            return 0
-        total = 0
-        for member in members:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                total += member.memory_info().rss
-        return total
+        return tree_rss_bytes(self.process.pid) if self.process else 0
 
     def process_count(self) -> int:
         import psutil
@@ -115,26 +176,10 @@ class Server:
         self._sampling.set()
         if self.process is None:
             return
-        _signal_group(self.process.pid, signal.SIGTERM)
+        stop_group(self.process, grace)
         deadline = time.monotonic() + grace
-        while self.group_alive() and time.monotonic() < deadline:
-            self.process.poll()  # reap the leader: only live members keep the group alive
-            time.sleep(0.1)
-        _signal_group(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-        while not port_is_free(self.port) and time.monotonic() < deadline + grace:
+        while not port_is_free(self.port) and time.monotonic() < deadline:
             time.sleep(0.1)
 
     def group_alive(self) -> bool:
-        if self.process is None:
-            return False
-        try:
-            os.killpg(self.process.pid, 0)
-        except (ProcessLookupError, PermissionError):
-            return False
-        return True
-
-
-def _signal_group(pgid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
+        return self.process is not None and group_alive(self.process.pid)
