@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 from adapters.base import NotSupported
+from adapters.neptune_offline import offline_run
 from adapters.tracking.base import RunData, Tracker, file_version
 
 PROJECT = "bakeoff/sales"  # any "workspace/project" name: offline mode never checks it
@@ -126,20 +127,7 @@ class NeptuneOfflineTracker(Tracker):
 
 
 def _offline_run(run_id: str, **fields):
-    import neptune
-
-    return neptune.init_run(
-        project=PROJECT,
-        mode="offline",
-        custom_run_id=run_id,
-        capture_hardware_metrics=False,
-        capture_stdout=False,
-        capture_stderr=False,
-        capture_traceback=False,
-        source_files=[],
-        git_ref=False,
-        **fields,
-    )
+    return offline_run(PROJECT, custom_run_id=run_id, **fields)
 
 
 def first_sentence(error: BaseException) -> str:

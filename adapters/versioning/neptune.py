@@ -13,6 +13,7 @@ import json
 import re
 from pathlib import Path
 
+from adapters.neptune_offline import offline_run
 from adapters.versioning.base import Versioner, scoped_environment
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -30,17 +31,7 @@ class NeptuneVersioner(Versioner):
         import neptune
 
         with scoped_environment({"NEPTUNE_DATA_DIRECTORY": str(self._offline_directory())}):
-            return neptune.init_run(
-                mode="offline",
-                project="bakeoff/versioning",
-                api_token=neptune.ANONYMOUS_API_TOKEN,
-                capture_stdout=False,
-                capture_stderr=False,
-                capture_hardware_metrics=False,
-                capture_traceback=False,
-                git_ref=False,
-                source_files=[],
-            )
+            return offline_run("bakeoff/versioning", api_token=neptune.ANONYMOUS_API_TOKEN)
 
     def commit(self, message: str) -> str:
         version = f"data/versions/{len(self.recorded)}"
