@@ -24,11 +24,8 @@ def data():
 
 
 @pytest.fixture(scope="module", params=TOOLS)
-def monitor(request):
-    reason = registry.missing("monitoring", request.param)
-    if reason:
-        pytest.skip(f"not run: {reason}")
-    with registry.load("monitoring", request.param)() as adapter:
+def monitor(request, open_tool):
+    with open_tool("monitoring", request.param) as adapter:
         yield adapter
 
 

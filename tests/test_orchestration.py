@@ -30,11 +30,8 @@ def expected(data, tmp_path_factory):
 
 
 @pytest.fixture(scope="module", params=TOOLS)
-def orchestrator(request):
-    reason = registry.missing("orchestration", request.param)
-    if reason:
-        pytest.skip(f"not run: {reason}")
-    with registry.load("orchestration", request.param)() as adapter:
+def orchestrator(request, open_tool):
+    with open_tool("orchestration", request.param) as adapter:
         workdir = adapter.workdir
         yield adapter
     # closing must stop everything the tool started and remove its files

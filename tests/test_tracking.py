@@ -33,11 +33,8 @@ def trained(tmp_path_factory):
 
 
 @pytest.fixture(scope="module", params=TOOLS)
-def tracker(request):
-    reason = registry.missing("tracking", request.param)
-    if reason:
-        pytest.skip(f"not run: {reason}")
-    with registry.load("tracking", request.param)() as adapter:
+def tracker(request, open_tool):
+    with open_tool("tracking", request.param) as adapter:
         if getattr(adapter, "server", None) is not None:
             SERVERS_AFTER_A_RUN.append(adapter.server)  # checked once the module closed it
         yield adapter

@@ -19,11 +19,8 @@ def frames():
 
 
 @pytest.fixture(scope="module", params=TOOLS)
-def validator(request):
-    reason = registry.missing("validation", request.param)
-    if reason:
-        pytest.skip(f"not run: {reason}")
-    with registry.load("validation", request.param)() as adapter:
+def validator(request, open_tool):
+    with open_tool("validation", request.param) as adapter:
         yield adapter
 
 
