@@ -12,6 +12,7 @@ DEBIAN_PROGRAMS := chromium chromedriver git-lfs prometheus prometheus-pushgatew
 
 bench: $(STAMP) system-packages
 	$(BIN)/bakeoff run --stage all
+	$(BIN)/bakeoff install-evidence
 	$(BIN)/bakeoff report
 	@echo "The report is at reports/out/report.html (and reports/out/report.md)."
 

@@ -13,6 +13,7 @@ EPILOG = """examples:
   bakeoff run --stage validation --tools pandera,baseline --rows 100000
   bakeoff run --stage validation --data summer-products.csv
   bakeoff run                                    every stage at its default sizes
+  bakeoff install-evidence                       install each tool in a fresh venv, measure it
   bakeoff report                                 render reports/out/report.html and .md
 """
 
@@ -46,6 +47,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=1800,
         help="seconds one tool at one size may take before it is stopped (1800)",
     )
+    evidence = commands.add_parser(
+        "install-evidence",
+        help="install each tool into a fresh venv: seconds, MB, packages, import time, "
+        "and which pairs can share one environment (cached per tool version)",
+    )
+    evidence.add_argument(
+        "--refresh", action="store_true", help="measure again even if a tool version is cached"
+    )
+    evidence.add_argument(
+        "--results",
+        type=Path,
+        default=ROOT / "results",
+        help="directory for the results file; the cache is DIR/install-cache (default: results/)",
+    )
     report = commands.add_parser("report", help="render the report from stored results")
     report.add_argument(
         "--results",
@@ -76,7 +91,13 @@ class UsageError(Exception):
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"list": list_tools, "run": run, "report": report}[args.command](args)
+        commands = {
+            "list": list_tools,
+            "run": run,
+            "install-evidence": install_evidence,
+            "report": report,
+        }
+        return commands[args.command](args)
     except UsageError as error:
         print(f"bakeoff: {error}", file=sys.stderr)
         return 2
@@ -172,6 +193,20 @@ def _refuse_missing(plans) -> None:
             reason = registry.missing(plan.stage, tool)
             if reason:
                 raise UsageError(f"{plan.stage}.{tool} cannot run here: {reason}.")
+
+
+def install_evidence(args) -> int:
+    from benchmarks import install_evidence
+
+    try:
+        path = install_evidence.run(args.results, refresh=args.refresh)
+    except install_evidence.InstallEvidenceError as error:
+        raise UsageError(str(error)) from None
+    except KeyboardInterrupt:
+        print("interrupted: tools installed so far are kept in the cache.", file=sys.stderr)
+        return 130
+    print(f"results: {path}")
+    return 0
 
 
 def report(args) -> int:
