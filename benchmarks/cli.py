@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -161,6 +162,9 @@ def run(args) -> int:
     from benchmarks import runner
     from reports import results
 
+    # a shell that starts us in the background sets SIGINT to "ignore"; Ctrl-C (or a
+    # SIGINT from a supervisor) must still stop the run cleanly and keep finished records
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     plans = _plans(args)
     _check_data(args.data)
     if args.tools:
