@@ -81,8 +81,8 @@ def test_check(benchmark, monitor, workload, recorder, bench_options, tool, rows
             "Peak RSS covers the whole trial, generating the workload included (the same for "
             "every tool at a size): compare it with the baseline's at that size."
         )
-        record.correctness |= {
-            "combined_recall": len(found & drifted.drifted) / len(drifted.drifted),
+        record.correctness["combined_recall"] = len(found & drifted.drifted) / len(drifted.drifted)
+        record.measures |= {
             "combined_extra_columns": len(found - drifted.drifted),
             "unchanged_false_alarms": len(calm),
         }
@@ -105,7 +105,7 @@ def test_report_and_alert(monitor, workload, recorder, bench_options, tool, rows
                 sizes.append((path.stat().st_size, _now() - started))
         record.timings["report"] = _stats([seconds for _, seconds in sizes])
         record.timings["alert after verdicts"] = _stats(latencies)
-        record.correctness["artifact_kb"] = round(sizes[-1][0] / 1024, 1)
+        record.measures["artifact_kb"] = round(sizes[-1][0] / 1024, 1)
         record.details.setdefault("notes", []).append(
             f"Alert raised by {alert.raised_by}; the timed 'alert after verdicts' runs "
             + (

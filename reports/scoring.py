@@ -98,12 +98,16 @@ def _slope(points: list[tuple[float, float]]) -> float:
 
 
 def correctness(records: list[Record]) -> dict[str, float]:
-    """Mean of the 0..1 correctness values (rates and yes/no checks; counts are ignored)."""
+    """Mean of the 0..1 correctness values (rates and yes/no checks; counts are ignored).
+
+    Rates named ``false_...`` (false alarms, false positives) are errors: 1 - rate counts.
+    """
     values: dict[str, list[float]] = {}
     for record in _ok(records):
-        for value in record.correctness.values():
+        for name, value in record.correctness.items():
             if isinstance(value, bool) or (isinstance(value, float) and 0 <= value <= 1):
-                values.setdefault(record.tool, []).append(float(value))
+                right = 1.0 - value if name.startswith("false_") else float(value)
+                values.setdefault(record.tool, []).append(right)
     return {tool: sum(v) / len(v) for tool, v in values.items()}
 
 

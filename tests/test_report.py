@@ -151,3 +151,10 @@ def test_html_report_renders_in_chromium(results_dir, tmp_path):
     assert errors == []
     assert widths and all(width > 0 for width in widths)
     assert diagram > 50
+
+
+def test_false_alarm_rates_count_against_correctness():
+    calm = Record("monitoring", "calm", 10, correctness={"recall": 1.0, "false_alarm_rate": 0.1})
+    noisy = Record("monitoring", "noisy", 10, correctness={"recall": 1.0, "false_alarm_rate": 0.9})
+    values = scoring.correctness([calm, noisy])
+    assert values["calm"] == pytest.approx(0.95) and values["noisy"] == pytest.approx(0.55)
