@@ -8,7 +8,6 @@ combined batch.
 
 from __future__ import annotations
 
-import statistics
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -19,6 +18,7 @@ from adapters import registry
 from adapters.base import NotSupported
 from adapters.monitoring.base import drifted_columns
 from benchmarks import harness
+from reports.results import stats
 
 STAGE = "monitoring"
 SIZES = (1_600, 100_000, 1_000_000)
@@ -103,8 +103,8 @@ def test_report_and_alert(monitor, workload, recorder, bench_options, tool, rows
                 started = _now()
                 path = monitor.report(Path(directory))
                 sizes.append((path.stat().st_size, _now() - started))
-        record.timings["report"] = _stats([seconds for _, seconds in sizes])
-        record.timings["alert after verdicts"] = _stats(latencies)
+        record.timings["report"] = stats([seconds for _, seconds in sizes])
+        record.timings["alert after verdicts"] = stats(latencies)
         record.measures["artifact_kb"] = round(sizes[-1][0] / 1024, 1)
         record.details.setdefault("notes", []).append(
             f"Alert raised by {alert.raised_by}; the timed 'alert after verdicts' runs "
@@ -245,23 +245,6 @@ def _probe(action) -> dict:
 def _tests_used(verdicts) -> str:
     counts = Counter(v.test for v in verdicts)
     return ", ".join(f"{test} x{n}" for test, n in counts.items())
-
-
-def _stats(values: list[float]) -> dict:
-    quartiles = (
-        statistics.quantiles(values, n=4, method="inclusive")
-        if len(values) > 1
-        else [values[0]] * 3
-    )
-    return {
-        "median": statistics.median(values),
-        "iqr": quartiles[2] - quartiles[0],
-        "mean": statistics.fmean(values),
-        "stdev": statistics.stdev(values) if len(values) > 1 else 0.0,
-        "min": min(values),
-        "max": max(values),
-        "rounds": len(values),
-    }
 
 
 def _now() -> float:

@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from reports.results import Record, Results, now_iso, save
+from reports.results import Record, Results, now_iso, save, stats
 
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = ROOT / "pyproject.toml"
@@ -286,20 +286,6 @@ def import_seconds(python: Path | str, module: str) -> float:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise InstallEvidenceError(f"import {module} failed: {last[:300]}")
     return seconds
-
-
-def stats(samples: list[float]) -> dict:
-    """The results format's statistics fields for ``samples`` (seconds)."""
-    quartiles = statistics.quantiles(samples, n=4) if len(samples) > 1 else [samples[0]] * 3
-    return {
-        "median": statistics.median(samples),
-        "iqr": quartiles[2] - quartiles[0],
-        "mean": statistics.fmean(samples),
-        "stdev": statistics.stdev(samples) if len(samples) > 1 else 0.0,
-        "min": min(samples),
-        "max": max(samples),
-        "rounds": len(samples),
-    }
 
 
 # --- measuring one install ------------------------------------------------------------

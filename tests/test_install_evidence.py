@@ -120,10 +120,10 @@ def test_import_time_is_read_for_the_module_itself():
 
 
 def test_statistics_have_the_results_fields():
-    once = evidence.stats([2.0])
+    once = results.stats([2.0])
     assert once == {"median": 2.0, "iqr": 0.0, "mean": 2.0, "stdev": 0.0, "min": 2.0,
                     "max": 2.0, "rounds": 1}  # fmt: skip
-    three = evidence.stats([0.3, 0.1, 0.2])
+    three = results.stats([0.3, 0.1, 0.2])
     assert set(three) == set(results.STAT_FIELDS) and three["median"] == 0.2
     assert three["rounds"] == 3 and three["iqr"] > 0
 
