@@ -13,6 +13,7 @@ import pytest
 from adapters import registry
 from adapters.base import NotSupported
 from benchmarks import harness
+from reports.results import stats
 from scenarios import model, pipeline, wish
 
 STAGE = "orchestration"
@@ -50,20 +51,6 @@ def _outputs(predictions: Path) -> tuple[str, list[float]]:
     return result["config"], result["predictions"]
 
 
-def _stats(values: list[float]) -> dict[str, float]:
-    """The results file's statistics fields for values that pytest-benchmark did not time."""
-    quartiles = statistics.quantiles(values, n=4) if len(values) > 1 else [values[0]] * 3
-    return {
-        "median": statistics.median(values),
-        "iqr": quartiles[2] - quartiles[0],
-        "mean": statistics.fmean(values),
-        "min": min(values),
-        "max": max(values),
-        "stdev": statistics.stdev(values) if len(values) > 1 else 0.0,
-        "rounds": len(values),
-    }
-
-
 def _timed_runs(benchmark, orchestrator, label: str, rounds: int, warmup: int, *args, **kwargs):
     results = []
     run = lambda: results.append(orchestrator.run(*args, **kwargs)) or results[-1]  # noqa: E731
@@ -83,7 +70,7 @@ def test_pipeline(benchmark, orchestrator, data, expected, recorder, bench_optio
             data,
         )
         recorder.timing(tool, rows, "pipeline", benchmark)
-        record.timings["pipeline CPU"] = _stats([r.usage.cpu_seconds for r in runs])
+        record.timings["pipeline CPU"] = stats([r.usage.cpu_seconds for r in runs])
         failed = [r.outcome.error for r in runs if r.state != "success"]
         assert not failed, f"the pipeline failed: {failed[0]}"
         outputs = [_outputs(r.run_dir / pipeline.PREDICTIONS) for r in runs]
@@ -118,7 +105,7 @@ def test_chain(benchmark, orchestrator, data, recorder, bench_options, tool, row
         assert all(r.state == "success" and len(r.outcome.steps) == length for r in runs)
         per_task = {
             k: v / length if k != "rounds" else v
-            for k, v in _stats([r.usage.wall_seconds for r in runs]).items()
+            for k, v in stats([r.usage.wall_seconds for r in runs]).items()
         }
         record.timings[f"per task (chain of {length})"] = per_task
 

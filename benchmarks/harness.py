@@ -20,7 +20,7 @@ import pytest
 
 from adapters import registry
 from adapters.base import Adapter, AdapterError, NotRunnable, NotSupported
-from reports.results import STAT_FIELDS, Record
+from reports.results import STAT_FIELDS, Record, stats
 
 
 @dataclass(frozen=True)
@@ -93,22 +93,19 @@ class Recorder:
         return self.records[key]
 
     def timing(self, tool: str, rows: int, operation: str, benchmark) -> None:
-        """Copy pytest-benchmark's statistics for ``operation`` (seconds)."""
-        stats = benchmark.stats.stats
+        """Copy pytest-benchmark's statistics for ``operation`` (seconds); none when timing
+        is off (``--benchmark-disable``: the checks still run)."""
+        if benchmark.stats is None:
+            return
+        measured = benchmark.stats.stats
         names = {"stdev": "stddev"}
         self.record(tool, rows).timings[operation] = {
-            name: getattr(stats, names.get(name, name)) for name in STAT_FIELDS
+            name: getattr(measured, names.get(name, name)) for name in STAT_FIELDS
         }
 
     def once(self, tool: str, rows: int, operation: str, seconds: float) -> None:
         """An operation that can only be timed once per trial (e.g. setup, server start)."""
-        values = dict.fromkeys(("median", "mean", "min", "max"), seconds)
-        self.record(tool, rows).timings[operation] = {
-            **values,
-            "iqr": 0.0,
-            "stdev": 0.0,
-            "rounds": 1,
-        }
+        self.record(tool, rows).timings[operation] = stats([seconds])
 
     def steps(self, tool: str, rows: int, adapter: Adapter) -> None:
         self.record(tool, rows).setup_steps = [asdict(step) for step in adapter.setup_steps]
