@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import json
-import shutil
 import statistics
 from pathlib import Path
 
@@ -34,21 +32,13 @@ def data(bench_options, rows, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def expected(data, tmp_path_factory):
     """Best configuration and test predictions of the steps run in order, without a tool."""
-    run_dir = tmp_path_factory.mktemp("direct")
-    shutil.copyfile(data, run_dir / pipeline.INPUT)
-    pipeline.run_in_order(str(run_dir))
-    return _outputs(run_dir / pipeline.PREDICTIONS)
+    return pipeline.reference_outputs(data, tmp_path_factory.mktemp("direct"))
 
 
 @pytest.fixture(scope="module")
 def orchestrator(tool, rows, recorder):
     with harness.opened(recorder, registry.load(STAGE, tool)(), rows) as adapter:
         yield adapter
-
-
-def _outputs(predictions: Path) -> tuple[str, list[float]]:
-    result = json.loads(predictions.read_text())
-    return result["config"], result["predictions"]
 
 
 def _timed_runs(benchmark, orchestrator, label: str, rounds: int, warmup: int, *args, **kwargs):
@@ -73,7 +63,7 @@ def test_pipeline(benchmark, orchestrator, data, expected, recorder, bench_optio
         record.timings["pipeline CPU"] = stats([r.usage.cpu_seconds for r in runs])
         failed = [r.outcome.error for r in runs if r.state != "success"]
         assert not failed, f"the pipeline failed: {failed[0]}"
-        outputs = [_outputs(r.run_dir / pipeline.PREDICTIONS) for r in runs]
+        outputs = [pipeline.outputs(r.run_dir) for r in runs]
         record.correctness.update(
             {
                 "same best configuration": float(all(o[0] == expected[0] for o in outputs)),
@@ -153,7 +143,7 @@ def _resume(orchestrator, failed, expected) -> dict:
     except NotSupported as missing:
         return {"ok": False, "evidence": str(missing)}
     rerun = [s.name for s in resumed.outcome.steps if s.state != "reused"]
-    same = _outputs(resumed.run_dir / pipeline.PREDICTIONS) == expected
+    same = pipeline.outputs(resumed.run_dir) == expected
     return {
         "ok": resumed.state == "success" and same and resumed.count("reused") > 0,
         "evidence": f"{resumed.count('reused')} finished steps reused, re-ran "

@@ -149,3 +149,16 @@ def run_in_order(run_dir: str) -> str:
     best = pick_best(run_dir, [train(run_dir, split_path, config) for config in CONFIGS])
     evaluate(run_dir, best, split_path)
     return save(run_dir, best)
+
+
+def outputs(run_dir: str | Path) -> tuple[str, list[float]]:
+    """(best configuration, test predictions) that a finished run left in ``run_dir``."""
+    result = json.loads((Path(run_dir) / PREDICTIONS).read_text())
+    return result["config"], result["predictions"]
+
+
+def reference_outputs(data_csv: str | Path, run_dir: str | Path) -> tuple[str, list[float]]:
+    """The outputs of the steps run in order without a tool, on a copy of ``data_csv``."""
+    shutil.copyfile(data_csv, Path(run_dir) / INPUT)
+    run_in_order(str(run_dir))
+    return outputs(run_dir)

@@ -1,8 +1,5 @@
 """Conformance suite for the orchestration stage: written once, run for every orchestrator."""
 
-import json
-import shutil
-
 import psutil
 import pytest
 
@@ -23,10 +20,7 @@ def data(tmp_path_factory):
 @pytest.fixture(scope="module")
 def expected(data, tmp_path_factory):
     """Best configuration and test predictions of the steps run in order, without a tool."""
-    run_dir = tmp_path_factory.mktemp("direct")
-    shutil.copyfile(data, run_dir / pipeline.INPUT)
-    pipeline.run_in_order(str(run_dir))
-    return _outputs(run_dir / pipeline.PREDICTIONS)
+    return pipeline.reference_outputs(data, tmp_path_factory.mktemp("direct"))
 
 
 @pytest.fixture(scope="module", params=TOOLS)
@@ -39,15 +33,10 @@ def orchestrator(request, open_tool):
     assert not workdir.exists(), "temporary files left behind after close"
 
 
-def _outputs(predictions):
-    result = json.loads(predictions.read_text())
-    return result["config"], result["predictions"]
-
-
 def test_pipeline_succeeds_with_the_same_best_model_and_predictions(orchestrator, data, expected):
     result = orchestrator.run("sales", data)
     assert result.state == "success", result.outcome.error
-    assert _outputs(result.run_dir / pipeline.PREDICTIONS) == expected
+    assert pipeline.outputs(result.run_dir) == expected
     assert (result.run_dir / pipeline.FINAL_MODEL).is_file()
     names = {step.name for step in result.outcome.steps}
     assert {"load", "validate", "features", "pick_best", "evaluate", "save"} <= names
@@ -70,7 +59,7 @@ def test_retry_recovers_then_a_permanent_failure_fails_and_resume_finishes(
     assert resumed.state == "success", resumed.outcome.error
     assert resumed.count("reused") >= 7, "resume ran finished steps again"
     assert {s.name for s in resumed.outcome.steps if s.state == "success"} <= {"evaluate", "save"}
-    assert _outputs(resumed.run_dir / pipeline.PREDICTIONS) == expected
+    assert pipeline.outputs(resumed.run_dir) == expected
 
 
 def test_an_unknown_pipeline_is_one_clear_error(orchestrator, data):
