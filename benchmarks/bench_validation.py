@@ -69,12 +69,12 @@ def _probe_features(record, validator, clean, defective) -> None:
 
     with tempfile.TemporaryDirectory() as scratch:
         html = Path(scratch) / "report.html"
-        harness.probe(
+        harness.record_probe(
             record,
             "HTML report for people",
             lambda: f"{validator.html_report(defective, html).stat().st_size:,} bytes of HTML",
         )
-    harness.probe(
+    harness.record_probe(
         record, "infers rules from data", lambda: f"{validator.infer_rules(clean)} checks inferred"
     )
 

@@ -66,6 +66,20 @@ def progress(message: str) -> None:
     print(f"[progress] {message}", file=sys.stderr, flush=True)
 
 
+PHASE_MEASURING, PHASE_IDLE = "[phase] measuring", "[phase] idle"
+
+
+@contextlib.contextmanager
+def measuring() -> Iterator[None]:
+    """Mark a measured operation for the runner, which charges the trial's memory peak
+    to measured operations only (not to data generation or servers started for probes)."""
+    print(PHASE_MEASURING, file=sys.stderr, flush=True)
+    try:
+        yield
+    finally:
+        print(PHASE_IDLE, file=sys.stderr, flush=True)
+
+
 def measure(benchmark, label: str, func: Callable, *args, rounds: int, warmup: int = 1):
     """Time ``func(*args)`` with pytest-benchmark: ``warmup`` untimed calls, ``rounds`` timed."""
     calls = iter(range(1, rounds + warmup + 1))
@@ -76,7 +90,10 @@ def measure(benchmark, label: str, func: Callable, *args, rounds: int, warmup: i
         progress(f"{label}: {kind}")
         return func(*call_args)
 
-    return benchmark.pedantic(counted, args=args, rounds=rounds, warmup_rounds=warmup, iterations=1)
+    with measuring():
+        return benchmark.pedantic(
+            counted, args=args, rounds=rounds, warmup_rounds=warmup, iterations=1
+        )
 
 
 class Recorder:
@@ -114,18 +131,80 @@ class Recorder:
         """Add this module's records to the ``--bakeoff-out`` file (if one was named)."""
         if self.out is None:
             return
+        for record in self.records.values():
+            record.data = record.data or DATA_SOURCES.get(record.rows, {})
         earlier = json.loads(self.out.read_text(encoding="utf-8")) if self.out.exists() else []
         records = earlier + [asdict(record) for record in self.records.values()]
         self.out.write_text(json.dumps(records, indent=1, default=str), encoding="utf-8")
 
 
-def probe(record: Record, feature: str, exercise: Callable[[], object]) -> None:
-    """Exercise one feature; record whether it worked and the evidence (result or error)."""
+class Absent(Exception):
+    """Raised by a probe's exercise: the feature was exercised and did not do its job; the
+    message is what was seen instead."""
+
+
+def probe(exercise: Callable[[], object]) -> dict:
+    """Exercise one feature and answer yes, no or not supported, with the evidence.
+
+    yes: ``exercise`` returned (its result, as text, is the evidence); no: it raised
+    :class:`Absent`, or the tool failed while doing it (``AdapterError``); not supported:
+    the tool says so (``NotSupported``, in its own words). Any other exception is a bug
+    in bakeoff, not a missing feature: it propagates and fails the trial.
+    """
     try:
-        evidence, ok = str(exercise()), True
-    except (NotSupported, AdapterError) as error:
-        evidence, ok = str(error), False
-    record.features[feature] = {"ok": ok, "evidence": evidence[:300]}
+        evidence, answer = str(exercise()), "yes"
+    except Absent as seen:
+        evidence, answer = str(seen), "no"
+    except AdapterError as error:
+        evidence, answer = f"failed: {error}", "no"
+    except NotSupported as error:
+        evidence, answer = str(error), "not supported"
+    return {"ok": answer == "yes", "answer": answer, "evidence": evidence[:300]}
+
+
+def record_probe(record: Record, feature: str, exercise: Callable[[], object]) -> None:
+    """:func:`probe` one feature into ``record.features``."""
+    record.features[feature] = probe(exercise)
+
+
+def code_lines(text: str) -> int:
+    """Lines a user writes: non-blank lines that are not only a comment (# or //)."""
+    stripped = (line.strip() for line in text.splitlines())
+    return sum(1 for line in stripped if line and not line.startswith(("#", "//")))
+
+
+def tool_imports(adapter: type, package: str) -> list[str]:
+    """Imports of ``package`` (the tool's) in the adapter's module and in the bakeoff
+    helper modules it imports: "module" or "module:name", as written."""
+    import ast
+    import importlib.util
+    import inspect
+
+    found, seen, queue = set(), set(), [inspect.getfile(adapter)]
+    while queue:
+        path = queue.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        for node in ast.walk(ast.parse(Path(path).read_text(encoding="utf-8"))):
+            for module, names in _imported(node):
+                if module.split(".")[0] == package:
+                    found.update(f"{module}:{n}" if n else module for n in names)
+                elif module.startswith("adapters."):
+                    spec = importlib.util.find_spec(module)
+                    if spec and spec.origin:
+                        queue.append(spec.origin)
+    return sorted(found)
+
+
+def _imported(node) -> list[tuple[str, list[str | None]]]:
+    import ast
+
+    if isinstance(node, ast.Import):
+        return [(alias.name, [None]) for alias in node.names]
+    if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        return [(node.module, [alias.name for alias in node.names])]
+    return []
 
 
 @contextlib.contextmanager
@@ -147,16 +226,38 @@ def opened(recorder: Recorder, adapter: Adapter, rows: int) -> Iterator[Adapter]
     """Set the adapter up (timed, steps recorded), yield it, and always close it."""
     import time
 
-    with trial(recorder, adapter.name, rows):
+    with trial(recorder, adapter.name, rows) as record:
+        package = (registry.lookup(adapter.stage, adapter.name).modules or ("",))[0]
+        record.tool_imports = tool_imports(type(adapter), package.split(".")[0])
         started = time.perf_counter()
-        with adapter:
+        with measuring():
+            adapter.__enter__()
+        try:
             recorder.once(adapter.name, rows, "setup", time.perf_counter() - started)
             recorder.steps(adapter.name, rows, adapter)
             yield adapter
+        finally:
+            adapter.close()
+
+
+DATA_SEED = 20260305
+DATA_SOURCES: dict[int, dict] = {}  # rows -> where that size's frame came from
 
 
 def synthetic_or_user_frame(opts: Options, rows: int):
-    """The workload frame: the user's CSV if ``--data`` was given, else synthetic rows."""
+    """The workload frame of exactly ``rows`` rows: synthetic, or the user's CSV
+    (``--data``) resampled with a fixed seed (with replacement only when the file is
+    smaller). Each record of that size says which (``Record.data``)."""
     from scenarios import loader, wish
 
-    return loader.load_csv(opts.data) if opts.data else wish.generate(rows)
+    if not opts.data:
+        DATA_SOURCES[rows] = {"source": "synthetic", "rows": rows}
+        return wish.generate(rows)
+    frame = loader.load_csv(opts.data)
+    file_rows = len(frame)
+    if rows != file_rows:
+        frame = frame.sample(n=rows, replace=rows > file_rows, random_state=DATA_SEED)
+        frame = frame.reset_index(drop=True)
+    DATA_SOURCES[rows] = {"source": str(opts.data), "file_rows": file_rows, "rows": rows,
+                          "resampled": rows != file_rows, "seed": DATA_SEED}  # fmt: skip
+    return frame

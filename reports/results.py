@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-FORMAT = 1
+FORMAT = 2
+READABLE_FORMATS = (1, 2)  # format 1 lacks the fields added in 2; they load as empty
 STATUSES = ("ok", "failed", "not_run")
 STAT_FIELDS = ("median", "iqr", "mean", "stdev", "min", "max", "rounds")
 
@@ -59,6 +60,18 @@ class Record:
     features: dict[str, dict] = field(default_factory=dict)  # name -> {"ok": bool, "evidence"}
     details: dict = field(default_factory=dict)  # stage-specific tables, notes, images
     wall_seconds: float | None = None
+    # operation -> why this tool's timing does not meet the operation's contract (left out
+    # of speed and scale); the timing itself is still shown
+    not_equivalent: dict[str, str] = field(default_factory=dict)
+    # what a user of the tool writes: label ("rules in Pandera's form") -> lines of code/config
+    user_code: dict[str, int] = field(default_factory=dict)
+    # imports of the tool's package that the adapter needs: "module" or "module:name"
+    tool_imports: list[str] = field(default_factory=list)
+    # peak RSS (MB) of the trial's process tree while measured operations ran
+    measured_rss_mb: float | None = None
+    # where the rows came from: {"source": "synthetic"} or {"source": path, "file_rows": n,
+    # "resampled": bool, "seed": s}
+    data: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if self.status not in STATUSES:
@@ -106,13 +119,13 @@ def load(path: Path) -> Results:
     except (OSError, json.JSONDecodeError) as error:
         raise ResultsError(f"{path} is not a readable results file ({error}).") from None
     version = data.get("format") if isinstance(data, dict) else None
-    if version != FORMAT:
+    if version not in READABLE_FORMATS:
         raise ResultsError(
             f"{path} has results format {version!r}, but this bakeoff reads format {FORMAT}; "
             "re-run the benchmark with this version or use the bakeoff that wrote it."
         )
     records = [Record(**record) for record in data["records"]]
-    return Results(environment=data["environment"], records=records, format=version)
+    return Results(environment=data["environment"], records=records, format=FORMAT)
 
 
 def load_all(directories: list[Path]) -> list[tuple[Path, Results]]:
