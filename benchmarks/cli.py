@@ -33,9 +33,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--stage", default="all", help="a stage name, or 'all' (default)")
     run.add_argument("--tools", default="", help="comma-separated tools (default: every tool)")
     run.add_argument("--rows", type=int, help="one row count instead of the stage's sizes")
-    run.add_argument("--data", type=Path, help="your Wish-schema CSV instead of synthetic data")
+    run.add_argument(
+        "--data",
+        type=Path,
+        help="your Wish-schema CSV instead of synthetic data; run at the file's own size, or "
+        "with --rows resampled (seeded) to that many rows",
+    )
     run.add_argument("--repeats", type=int, default=5, help="timed rounds per operation (5)")
     run.add_argument("--quick", action="store_true", help="small data and 3 rounds: a smoke run")
+    run.add_argument(
+        "--seed", type=int, default=0, help="seed of the tools' shuffled order within a size (0)"
+    )
     run.add_argument(
         "--results",
         type=Path,
@@ -132,6 +140,8 @@ def _plans(args) -> list:
             for tool in tools:
                 registry.lookup(stage, tool)
             sizes = (args.rows,) if args.rows else runner.stage_sizes(stage, args.quick)
+            if args.data and not args.rows:
+                sizes = (args.data_rows,)  # the file's own size: no made-up row counts
             plans.append(
                 runner.Plan(
                     stage,
@@ -140,6 +150,7 @@ def _plans(args) -> list:
                     3 if args.quick else args.repeats,
                     args.data,
                     args.time_limit,
+                    args.seed,
                 )
             )
     except registry.UnknownTool as error:
@@ -147,13 +158,14 @@ def _plans(args) -> list:
     return plans
 
 
-def _check_data(path: Path | None) -> None:
+def _check_data(path: Path | None) -> int | None:
+    """The user's file's row count (None without --data); a bad file is refused."""
     if path is None:
-        return
+        return None
     from scenarios.loader import DataError, load_csv
 
     try:
-        load_csv(path)
+        return len(load_csv(path))
     except DataError as error:
         raise UsageError(str(error)) from None
 
@@ -165,8 +177,8 @@ def run(args) -> int:
     # a shell that starts us in the background sets SIGINT to "ignore"; Ctrl-C (or a
     # SIGINT from a supervisor) must still stop the run cleanly and keep finished records
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    args.data_rows = _check_data(args.data)
     plans = _plans(args)
-    _check_data(args.data)
     if args.tools:
         _refuse_missing(plans)
     outcome, records = 0, []

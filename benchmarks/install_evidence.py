@@ -530,13 +530,33 @@ def tool_record(target: Target, resolution: Resolution | None, found: Measuremen
     record = Record(STAGE, target.name, 0, details={"requirements": list(target.requirements)})
     if target.notes:
         record.details["notes"] = list(target.notes)
-    if not target.requirements:
-        record.status, record.reason = "not_run", "the tool has no Python package to install"
-    elif found is None:
+    system = _system_footprint(target)
+    if not target.requirements and not system["packages"]:
+        record.status, record.reason = "not_run", "the tool has no package to install"
+    elif target.requirements and found is None:
         record.status, record.reason = "failed", (resolution.error if resolution else "")
-    else:
+    elif found is not None:
         _fill(record, target, found)
+    _add_system(record, system)
     return record
+
+
+def _system_footprint(target: Target) -> dict:
+    from adapters import registry
+    from benchmarks import system_packages
+
+    return system_packages.footprint(registry.lookup(target.stage, target.tool).programs)
+
+
+def _add_system(record: Record, system: dict) -> None:
+    """Charge the Debian packages the tool's programs come from to its footprint."""
+    if not system["packages"]:
+        return
+    details = record.details
+    details["system_packages"] = system["packages"]
+    details["python_mb"] = details.get("installed_mb", 0.0)
+    details["installed_mb"] = round(details["python_mb"] + system["mb"], 1)
+    details["packages"] = details.get("packages", 0) + len(system["packages"])
 
 
 def _fill(record: Record, target: Target, found: Measurement) -> None:

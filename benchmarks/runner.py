@@ -18,7 +18,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from adapters import registry
@@ -39,6 +39,20 @@ class Plan:
     repeats: int
     data: Path | None = None
     time_limit: float = DEFAULT_TIME_LIMIT
+    seed: int = 0  # the order of tools within a size is shuffled with this seed
+
+
+def trial_order(plan: Plan) -> list[tuple[int, str]]:
+    """(rows, tool) in run order: sizes ascending, tools shuffled within each size (seeded),
+    so that no tool always runs first on a cold machine or last on a warm one."""
+    import random
+
+    order = []
+    for rows in plan.sizes:
+        tools = list(plan.tools)
+        random.Random(f"{plan.seed}:{plan.stage}:{rows}").shuffle(tools)
+        order += [(rows, tool) for tool in tools]
+    return order
 
 
 def stage_sizes(stage: str, quick: bool) -> tuple[int, ...]:
@@ -53,7 +67,7 @@ def run_plan(plan: Plan, records: list[Record], report: Callable[[str], None] = 
     A tool that is not installed gets a not_run record; an interrupted run keeps
     the records of the trials that finished.
     """
-    trials = [(rows, tool) for rows in plan.sizes for tool in plan.tools]
+    trials = trial_order(plan)
     for number, (rows, tool) in enumerate(trials, start=1):
         label = f"[{plan.stage} {number}/{len(trials)}] {tool}, {rows:,} rows"
         missing = registry.missing(plan.stage, tool)
@@ -110,18 +124,22 @@ def run_trial(plan: Plan, tool: str, rows: int, relay: Callable[[str], None]) ->
         records = [Record(**r) for r in json.loads(out.read_text())] if out.exists() else []
     for record in records:
         record.peak_rss_mb, record.wall_seconds = outcome.peak_rss_mb, wall
+        record.measured_rss_mb = outcome.measured_rss_mb
     if not records:
         records = [Record(plan.stage, tool, rows, status="failed", reason=outcome.reason())]
-    elif outcome.timed_out:
+    elif outcome.timed_out or outcome.returncode not in (0, None):
+        # a failed check fails the trial, whatever was timed before it
         for record in records:
-            record.status, record.reason = "failed", outcome.reason()
+            if record.status == "ok" or outcome.timed_out:
+                record.status, record.reason = "failed", outcome.reason()
     return records
 
 
 @dataclass
 class Outcome:
     returncode: int | None
-    peak_rss_mb: float
+    peak_rss_mb: float  # the whole trial, servers started for probes included
+    measured_rss_mb: float | None  # only while measured operations ran
     timed_out: bool
     last_lines: list[str]
     time_limit: float
@@ -129,8 +147,10 @@ class Outcome:
     def reason(self) -> str:
         if self.timed_out:
             return f"the trial did not finish within its time limit of {self.time_limit:.0f} s"
-        detail = next((line for line in reversed(self.last_lines) if line.strip()), "no output")
-        return f"the trial process exited with code {self.returncode}: {detail.strip()[:300]}"
+        lines = [line.strip() for line in self.last_lines if line.strip()]
+        checks = [line for line in lines if line.startswith(("E ", "FAILED", "ERROR"))]
+        detail = (checks or lines or ["no output"])[-1]
+        return f"the trial process exited with code {self.returncode}: {detail[:300]}"
 
 
 def _supervise(command: list[str], time_limit: float, relay: Callable[[str], None]) -> Outcome:
@@ -145,13 +165,13 @@ def _supervise(command: list[str], time_limit: float, relay: Callable[[str], Non
         start_new_session=True,
         env=env,
     )
-    last_lines: list[str] = []
-    reader = threading.Thread(target=_read, args=(process, last_lines, relay), daemon=True)
+    state = _TrialState(process.pid)
+    reader = threading.Thread(target=_read, args=(process, state, relay), daemon=True)
     reader.start()
     peak, deadline, timed_out = 0, time.monotonic() + time_limit, False
     try:
         while process.poll() is None:
-            peak = max(peak, tree_rss_bytes(process.pid))
+            peak = max(peak, state.sample())
             if time.monotonic() > deadline:
                 timed_out = True
                 break
@@ -159,13 +179,40 @@ def _supervise(command: list[str], time_limit: float, relay: Callable[[str], Non
     finally:
         stop_group(process)
     reader.join(timeout=5)
-    return Outcome(process.returncode, peak / 2**20, timed_out, last_lines[-20:], time_limit)
+    return Outcome(
+        process.returncode,
+        peak / 2**20,
+        state.measured_peak / 2**20 if state.measured_peak else None,
+        timed_out,
+        state.last_lines[-20:],
+        time_limit,
+    )
 
 
-def _read(process: subprocess.Popen, last_lines: list[str], relay: Callable[[str], None]):
+@dataclass
+class _TrialState:
+    pid: int
+    last_lines: list[str] = field(default_factory=list)
+    measuring: bool = False
+    measured_peak: int = 0  # bytes, sampled only while measured operations run
+
+    def sample(self) -> int:
+        """The tree's RSS now; also the measured peak if an operation is being measured."""
+        rss = tree_rss_bytes(self.pid)
+        if self.measuring:
+            self.measured_peak = max(self.measured_peak, rss)
+        return rss
+
+
+def _read(process: subprocess.Popen, state: _TrialState, relay: Callable[[str], None]):
     for line in process.stdout:
-        last_lines.append(line.rstrip())
-        del last_lines[:-50]
+        if line.startswith("[phase] "):
+            state.sample()  # the moment an operation ends (or starts) counts too
+            state.measuring = line.strip() == "[phase] measuring"
+            state.sample()
+            continue
+        state.last_lines.append(line.rstrip())
+        del state.last_lines[:-50]
         if line.startswith("[progress] "):
             relay(line[len("[progress] ") :].rstrip())
 

@@ -36,7 +36,7 @@ def write(context: dict, path: Path) -> Path:
     _bullets(deck, "How we compared them", METHOD)
     for stage in context["stages"]:
         chart = next((c for c in stage.charts if not c["slug"].endswith("criteria")), None)
-        caption = f"Recommended: {stage.ranking.winner or 'none'} ({stage.why})"
+        caption = f"Recommended: {stage.pick or 'none'} ({stage.ranking.verdict}; {stage.why})"
         _picture(deck, stage.question, chart["png"] if chart else None, caption)
     stages = [s.name for s in context["stages"]]
     _table(deck, "Recommendation per company profile", ["profile", *stages],

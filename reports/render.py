@@ -6,7 +6,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reports import charts, scoring, summary
+from reports import charts, evidence, maturity, scoring, summary
 from reports.results import Record, load_all
 
 HERE = Path(__file__).resolve().parent
@@ -43,6 +43,8 @@ class StageView:
     facts: list[dict] = field(default_factory=list)
     ranking: scoring.Ranking | None = None
     why: str = ""
+    pick: str | None = None  # what to adopt, e.g. "pandera" or "baseline (best tool: dvc)"
+    rests_on: dict = field(default_factory=dict)  # {"lines": [...], "tables": [...]}
     openness: list[dict] = field(default_factory=list)  # dated licence/hosting facts per tool
 
 
@@ -76,10 +78,11 @@ def stage_view(stage: str, entries: list[Entry]) -> StageView:
     ]
     view.features = feature_matrix([e.record for e in largest.values()])
     view.details = [
-        {"tool": e.record.tool, "rows": e.record.rows, **e.record.details}
+        {"tool": e.record.tool, "rows": e.record.rows, "user_code": e.record.user_code,
+         **e.record.details}
         for e in entries
-        if e.record.details
-    ]
+        if e.record.details or e.record.user_code
+    ]  # fmt: skip
     view.facts = load_facts(stage)
     openness = scoring.load_openness()
     view.openness = [{"tool": tool, **openness[f"{stage}.{tool}"]}
@@ -123,11 +126,13 @@ def _timing(record: Record, base: Record | None, operation: str) -> dict | None:
     comparable = base is not None and base.status == "ok" and operation != "setup"
     reference = base.timings.get(operation) if comparable else None
     ratio = timing["median"] / reference["median"] if reference and reference["median"] else None
+    why_not = record.not_equivalent.get(operation)
     return {
         "median": timing["median"],
         "iqr": timing["iqr"],
         "rounds": timing["rounds"],
-        "ratio": ratio,
+        "ratio": None if why_not or (base and operation in base.not_equivalent) else ratio,
+        "not_equivalent": why_not,
     }
 
 
@@ -164,13 +169,15 @@ def build_context(directories: list[Path], profile: str = scoring.DEFAULT_PROFIL
         stage: [e.record for e in one_machine([e for e in entries if e.record.stage == stage])]
         for stage in present
     }
-    facts = scoring.load_openness()
-    chosen = summary.recommend(records, profile, install, facts)
+    context = scoring.Context(install, scoring.load_openness(), maturity.load())
+    chosen = summary.recommend(records, profile, context)
     stages = []
     for stage in present:
         view = stage_view(stage, [e for e in entries if e.record.stage == stage])
         view.ranking = chosen.rankings[stage]
         view.why = summary.why(view.ranking)
+        view.pick = summary.pick(view.ranking)
+        view.rests_on = evidence.rests_on(view.ranking, records[stage], context.maturity)
         if view.ranking.totals:
             view.charts.append(
                 {"title": f"{stage}: criteria", "slug": f"{stage}-criteria",
@@ -186,7 +193,7 @@ def build_context(directories: list[Path], profile: str = scoring.DEFAULT_PROFIL
         "environments": environments,
         "machines": sorted({e.machine for e in entries}),
         "architecture": summary.architecture_png(chosen.stack()),
-        "profiles": summary.every_profile(records, install, facts) if present else [],
+        "profiles": summary.every_profile(records, context) if present else [],
         "install": [e for e in entries if e.record.stage == "install"],
     }
 

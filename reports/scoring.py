@@ -1,9 +1,12 @@
 """Score and rank each stage's tools for a company profile, from stored results only.
 
-Every criterion is a number per tool computed from records (and the dated openness
-facts), turned into a 0..1 score where the best tool of the stage gets 1. A profile
-is a set of weights in ``reports/profiles/<size>/<team>.toml``; a tool's total is the
-weighted mean of the criteria that have data for that stage.
+Every criterion is a number per tool computed from records (``reports/criteria.py``)
+and dated facts (openness, maturity), turned into a 0..1 score where the best tool of
+the stage gets 1. A profile is a set of weights in ``reports/profiles/<size>/<team>.toml``;
+a tool's total is the weighted mean of the criteria that have data for that stage.
+
+A tool that failed at a size ranks below every tool that completed that size, whatever
+its total; a pick whose lead does not survive the measured spread is called a tie.
 """
 
 from __future__ import annotations
@@ -14,12 +17,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reports import criteria, maturity
 from reports.results import Record
 
 HERE = Path(__file__).resolve().parent
 PROFILES = HERE / "profiles"
 DEFAULT_PROFILE = "mid-size/core-ml"
-CRITERIA = ("speed", "scale", "correctness", "setup", "footprint", "features", "openness")
+CRITERIA = (
+    "speed",
+    "scale",
+    "correctness",
+    "setup",
+    "footprint",
+    "features",
+    "openness",
+    "maturity",
+)
 
 
 class ProfileError(ValueError):
@@ -37,10 +50,7 @@ def load_profile(name: str = DEFAULT_PROFILE, path: Path | None = None) -> dict[
         raise ProfileError(
             f"unknown profile '{name}'; choose one of: {', '.join(profile_names())}."
         )
-    try:
-        weights = tomllib.loads(path.read_text(encoding="utf-8")).get("weights", {})
-    except tomllib.TOMLDecodeError as error:
-        raise ProfileError(f"{path} is not valid TOML ({error}).") from None
+    weights = _read_profile(path).get("weights", {})
     unknown = sorted(set(weights) - set(CRITERIA))
     if unknown:
         raise ProfileError(
@@ -52,117 +62,24 @@ def load_profile(name: str = DEFAULT_PROFILE, path: Path | None = None) -> dict[
     return {criterion: float(weights.get(criterion, 0)) for criterion in CRITERIA}
 
 
-# --- raw criterion values per tool (lower is better unless noted) -------------------------
+def load_licence_scores(name: str = DEFAULT_PROFILE, path: Path | None = None) -> dict:
+    """How the profile values each licence kind (``[licence]``; default: permissive 1,
+    copyleft 0.5, proprietary service 0.25), for the maturity criterion."""
+    path = path or PROFILES / f"{name}.toml"
+    given = _read_profile(path).get("licence", {}) if path.exists() else {}
+    return {**maturity.DEFAULT_LICENCE_SCORES, **given}
 
 
-def _geometric_mean(values: list[float]) -> float | None:
-    values = [v for v in values if v and v > 0]
-    return math.exp(sum(map(math.log, values)) / len(values)) if values else None
-
-
-def speed(records: list[Record]) -> dict[str, float]:
-    """Geometric mean of median time / baseline's median, over operations and sizes."""
-    baseline = {r.rows: r for r in records if r.tool == "baseline" and r.status == "ok"}
-    ratios: dict[str, list[float]] = {}
-    for record in _ok(records):
-        base = baseline.get(record.rows)
-        for operation, timing in record.timings.items():
-            reference = base.timings.get(operation) if base else None
-            if operation != "setup" and reference and reference["median"] > 0:
-                ratios.setdefault(record.tool, []).append(timing["median"] / reference["median"])
-    return _drop_none({tool: _geometric_mean(values) for tool, values in ratios.items()})
-
-
-def scale_exponent(records: list[Record]) -> dict[str, float]:
-    """Fitted exponent b of time ~ rows**b (least squares in log-log), mean over operations."""
-    series: dict[tuple[str, str], list[tuple[float, float]]] = {}
-    for record in _ok(records):
-        for operation, timing in record.timings.items():
-            if operation != "setup" and timing["median"] > 0:
-                key = (record.tool, operation)
-                series.setdefault(key, []).append(
-                    (math.log(record.rows), math.log(timing["median"]))
-                )
-    exponents: dict[str, list[float]] = {}
-    for (tool, _), points in series.items():
-        if len({x for x, _ in points}) >= 2:
-            exponents.setdefault(tool, []).append(_slope(points))
-    return {tool: sum(values) / len(values) for tool, values in exponents.items()}
-
-
-def _slope(points: list[tuple[float, float]]) -> float:
-    mean_x = sum(x for x, _ in points) / len(points)
-    mean_y = sum(y for _, y in points) / len(points)
-    spread = sum((x - mean_x) ** 2 for x, _ in points)
-    return sum((x - mean_x) * (y - mean_y) for x, y in points) / spread
-
-
-def correctness(records: list[Record]) -> dict[str, float]:
-    """Mean of the 0..1 correctness values (rates and yes/no checks; counts are ignored).
-
-    Rates named ``false_...`` (false alarms, false positives) are errors: 1 - rate counts.
-    """
-    values: dict[str, list[float]] = {}
-    for record in _ok(records):
-        for name, value in record.correctness.items():
-            if isinstance(value, bool) or (isinstance(value, float) and 0 <= value <= 1):
-                right = 1.0 - value if name.startswith("false_") else float(value)
-                values.setdefault(record.tool, []).append(right)
-    return {tool: sum(v) / len(v) for tool, v in values.items()}
-
-
-def setup_effort(records: list[Record]) -> dict[str, float]:
-    """Setup steps executed plus lines of code written for the tool (largest size)."""
-    effort = {}
-    for record in _ok(records):
-        lines = sum((record.details.get("lines_of_code") or {}).values())
-        effort[record.tool] = len(record.setup_steps) + lines
-    return effort
-
-
-def footprint(records: list[Record], install: dict[str, Record]) -> dict[str, float]:
-    """Geometric mean of peak RSS, installed MB, package count and import seconds."""
-    result = {}
-    for record in _ok(records):
-        evidence = install.get(f"{record.stage}.{record.tool}")
-        parts = [record.peak_rss_mb]
-        if evidence and evidence.status == "ok":
-            parts += [evidence.details.get("installed_mb"), evidence.details.get("packages")]
-            parts.append((evidence.timings.get("import") or {}).get("median"))
-        value = _geometric_mean([p for p in parts if isinstance(p, int | float)])
-        if value is not None:
-            result[record.tool] = value
-    return result
-
-
-def features(records: list[Record]) -> dict[str, float]:
-    """Share of probed features that worked (higher is better)."""
-    return {r.tool: sum(bool(f.get("ok")) for f in r.features.values()) / len(r.features)
-            for r in _ok(records) if r.features}  # fmt: skip
-
-
-def openness(tools: list[str], stage: str, facts: dict[str, dict]) -> dict[str, float]:
-    """Share of yes answers: open source, self-hostable, service still available."""
-    keys = ("open_source", "self_hostable", "service_available")
-    result = {}
-    for tool in tools:
-        known = [facts[f"{stage}.{tool}"][k] for k in keys if k in facts.get(f"{stage}.{tool}", {})]
-        if known:
-            result[tool] = sum(map(bool, known)) / len(known)
-    return result
-
-
-def _ok(records: list[Record]) -> list[Record]:
-    return [r for r in records if r.status == "ok"]
-
-
-def _drop_none(values: dict) -> dict:
-    return {k: v for k, v in values.items() if v is not None}
+def _read_profile(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ProfileError(f"{path} is not valid TOML ({error}).") from None
 
 
 # --- from raw values to scores and rankings ----------------------------------------------
 
-HIGHER_IS_BETTER = {"correctness", "features", "openness"}
+HIGHER_IS_BETTER = {"correctness", "footprint", "features", "openness", "maturity"}
 
 
 def normalise(criterion: str, raw: dict[str, float]) -> dict[str, float]:
@@ -172,10 +89,22 @@ def normalise(criterion: str, raw: dict[str, float]) -> dict[str, float]:
     if criterion in HIGHER_IS_BETTER:
         best = max(raw.values())
         return {tool: (value / best if best > 0 else 0.0) for tool, value in raw.items()}
-    floor = min(v for v in raw.values())
-    if criterion == "scale":  # exponents: compare as growth over 3 decades of rows
-        return {tool: 1000 ** (floor - value) for tool, value in raw.items()}
+    floor = min(raw.values())
     return {tool: (floor / value if value > 0 else 1.0) for tool, value in raw.items()}
+
+
+def footprint_score(parts: dict[str, dict]) -> dict[str, float]:
+    """Each part scored on its own (the smallest value gets 1, others smallest/value), then
+    the mean of the parts that apply to the tool; "n/a" parts are not in its mean and a
+    tool's missing part changes no other tool's score."""
+    best = {part: min((p[part] for p in parts.values() if p.get(part)), default=None)
+            for part in criteria.FOOTPRINT_PARTS}  # fmt: skip
+    result = {}
+    for tool, values in parts.items():
+        scored = [best[k] / v for k, v in values.items() if v and best.get(k)]
+        if scored:
+            result[tool] = sum(scored) / len(scored)
+    return result
 
 
 @dataclass
@@ -186,69 +115,132 @@ class Ranking:
     totals: list[tuple[str, float, dict[str, float]]] = field(default_factory=list)
     sensitivity: list[str] = field(default_factory=list)
     not_ranked: list[str] = field(default_factory=list)  # tools with no ok record
+    failed_at: dict[str, str] = field(default_factory=dict)  # tool -> "failed at N rows: why"
+    compared: dict[int, list[str]] = field(default_factory=dict)  # rows -> operations in speed
+    fits: dict[str, dict] = field(default_factory=dict)  # tool -> operation -> criteria.Fit
+    footprint: dict[str, dict] = field(default_factory=dict)  # tool -> part -> value/None
+    noise: str = ""  # "holds" or "tie within noise with X"
 
     @property
     def winner(self) -> str | None:
-        """The best-scoring tool; the baseline is the yardstick, not a candidate."""
+        """The best-ranked tool; the baseline is the yardstick, not a candidate."""
         return next((tool for tool, _, _ in self.totals if tool != "baseline"), None)
 
     @property
     def baseline_ahead(self) -> bool:
-        """True when the roll-your-own baseline outscores every tool on this profile."""
+        """True when the roll-your-own baseline ranks above every tool on this profile."""
         return bool(self.totals) and self.totals[0][0] == "baseline"
 
+    @property
+    def verdict(self) -> str:
+        """clear, close (a ±50% weight change flips it) or tie (within measurement noise)."""
+        if self.noise.startswith("tie"):
+            return "tie"
+        return "close" if self.sensitivity else "clear"
 
-def criterion_values(records: list[Record], install: dict[str, Record],
-                     facts: dict[str, dict]) -> dict[str, dict[str, float]]:  # fmt: skip
-    largest = {r.tool: r for r in sorted(_ok(records), key=lambda r: r.rows)}
+
+@dataclass(frozen=True)
+class Context:
+    """What a ranking needs besides the records: install evidence and dated facts."""
+
+    install: dict[str, Record] = field(default_factory=dict)
+    openness: dict[str, dict] = field(default_factory=dict)
+    maturity: dict[str, dict] = field(default_factory=dict)
+    licence_scores: dict[str, float] = field(default_factory=dict)
+
+
+def criterion_values(records: list[Record], context: Context) -> dict[str, dict[str, float]]:
+    largest = criteria.largest(records)
     stage = records[0].stage if records else ""
     compute: dict[str, Callable[[], dict[str, float]]] = {
-        "speed": lambda: speed(records),
-        "scale": lambda: scale_exponent(records),
-        "correctness": lambda: correctness(list(largest.values())),
-        "setup": lambda: setup_effort(list(largest.values())),
-        "footprint": lambda: footprint(list(largest.values()), install),
-        "features": lambda: features(list(largest.values())),
-        "openness": lambda: openness(list(largest), stage, facts),
+        "speed": lambda: criteria.speed(records),
+        "scale": lambda: criteria.scale(records),
+        "correctness": lambda: criteria.correctness(records),
+        "setup": lambda: criteria.setup_effort(records),
+        "footprint": lambda: footprint_score(criteria.footprint_parts(records, context.install)),
+        "features": lambda: criteria.features(records),
+        "openness": lambda: criteria.openness(list(largest), stage, context.openness),
+        "maturity": lambda: maturity.maturity(
+            largest, stage, context.maturity, context.licence_scores or None
+        ),
     }
     return {criterion: compute[criterion]() for criterion in CRITERIA}
 
 
-def rank(records: list[Record], weights: dict[str, float], install: dict[str, Record] | None = None,
-         facts: dict[str, dict] | None = None) -> Ranking:  # fmt: skip
+def rank(records: list[Record], weights: dict[str, float],
+         context: Context | None = None) -> Ranking:  # fmt: skip
     """Rank one stage's tools (records of several sizes) under ``weights``."""
-    raw = criterion_values(records, install or {}, facts or {})
+    context = context or Context()
+    raw = criterion_values(records, context)
     scores = {criterion: normalise(criterion, values) for criterion, values in raw.items()}
     ranking = Ranking(records[0].stage if records else "", raw, scores)
-    tools = sorted({r.tool for r in _ok(records)})
+    tools = sorted({r.tool for r in criteria.ok(records)})
     ranking.not_ranked = sorted({r.tool for r in records} - set(tools))
-    ranking.totals = totals(tools, scores, weights)
-    ranking.sensitivity = sensitivity(tools, scores, weights, ranking.winner)
+    failed = criteria.failures(records)
+    ranking.failed_at = {t: f"failed at {rows:,} rows: {why}" for t, (rows, why) in failed.items()}
+    ranking.totals = totals(tools, scores, weights, failed)
+    ranking.sensitivity = sensitivity(tools, scores, weights, ranking.winner, failed)
+    ranking.compared = criteria.compared_operations(records)
+    ranking.fits = criteria.scale_fits(records)
+    ranking.footprint = criteria.footprint_parts(records, context.install)
+    ranking.noise = noise(records, weights, context, ranking)
     return ranking
 
 
-def totals(tools: list[str], scores: dict, weights: dict) -> list[tuple[str, float, dict]]:
-    """(tool, total, contribution per criterion), best first; criteria without data drop out."""
+def totals(
+    tools: list[str], scores: dict, weights: dict, failed: dict | None = None
+) -> list[tuple[str, float, dict]]:
+    """(tool, total, contribution per criterion), best first; criteria without data drop
+    out. A tool that failed at a size ranks below every tool that completed that size."""
+    failed = failed or {}
     active = {c: w for c, w in weights.items() if w > 0 and scores.get(c)}
     weight_sum = sum(active.values())
     ranked = []
     for tool in tools:
         parts = {c: w / weight_sum * scores[c].get(tool, 0.0) for c, w in active.items()}
         ranked.append((tool, sum(parts.values()), parts))
-    return sorted(ranked, key=lambda item: (-item[1], item[0]))
+    completed = {tool: failed[tool][0] if tool in failed else math.inf for tool in tools}
+    return sorted(ranked, key=lambda item: (-completed[item[0]], -item[1], item[0]))
 
 
-def sensitivity(tools: list[str], scores: dict, weights: dict, winner: str | None) -> list[str]:
+def _best_tool(ranked: list[tuple[str, float, dict]]) -> str | None:
+    return next((tool for tool, _, _ in ranked if tool != "baseline"), None)
+
+
+def sensitivity(tools: list[str], scores: dict, weights: dict, winner: str | None,
+                failed: dict | None = None) -> list[str]:  # fmt: skip
     """Which single ±50% weight change would change the winner (empty: the winner holds)."""
     changes = []
     for criterion, weight in weights.items():
         for factor in (0.5, 1.5):
             moved = {**weights, criterion: weight * factor}
-            ranked = totals(tools, scores, moved)
-            best = next((tool for tool, _, _ in ranked if tool != "baseline"), None)
+            best = _best_tool(totals(tools, scores, moved, failed))
             if best != winner:
                 changes.append(f"{criterion} ×{factor:g} → {best}")
     return changes
+
+
+def noise(records: list[Record], weights: dict, context: Context, ranking: Ranking) -> str:
+    """Does the pick hold when the measured spread goes against it? Each timing of the
+    winner is moved to the top of its interquartile range (median + IQR/2) and every
+    rival's to the bottom (median - IQR/2); the stage is re-scored."""
+    winner = ranking.winner
+    if winner is None:
+        return ""
+    shifted = [_shift(r, +0.5 if r.tool == winner else -0.5) for r in records]
+    raw = criterion_values(shifted, context)
+    scores = {criterion: normalise(criterion, values) for criterion, values in raw.items()}
+    tools = sorted({r.tool for r in criteria.ok(records)})
+    best = _best_tool(totals(tools, scores, weights, criteria.failures(records)))
+    return "holds" if best == winner else f"tie within noise with {best}"
+
+
+def _shift(record: Record, direction: float) -> Record:
+    import dataclasses
+
+    timings = {op: {**t, "median": max(t["median"] + direction * t.get("iqr", 0.0), 0.0)}
+               for op, t in record.timings.items()}  # fmt: skip
+    return dataclasses.replace(record, timings=timings)
 
 
 def load_openness(path: Path = HERE / "facts" / "openness.toml") -> dict[str, dict]:

@@ -3,7 +3,7 @@ profile, and the architecture diagram of the recommended pipeline."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reports import charts, scoring
 from reports.results import Record
@@ -25,21 +25,33 @@ class Recommendation:
     rankings: dict[str, scoring.Ranking]  # stage -> ranking
 
     def stack(self) -> dict[str, str | None]:
-        return {stage: ranking.winner for stage, ranking in self.rankings.items()}
+        """stage -> what to adopt: the best tool, or the roll-your-own baseline where it
+        ranks above every tool (shown with the best tool beside it)."""
+        return {stage: pick(ranking) for stage, ranking in self.rankings.items()}
+
+
+def pick(ranking: scoring.Ranking) -> str | None:
+    """The stage's pick in words a table cell can hold: "pandera", "pandera (tie)",
+    "baseline (best tool: dvc)"."""
+    if ranking.winner is None:
+        return "baseline" if ranking.baseline_ahead else None
+    tool = ranking.winner + (" (tie)" if ranking.verdict == "tie" else "")
+    return f"baseline (best tool: {tool})" if ranking.baseline_ahead else tool
 
 
 def recommend(stage_records: dict[str, list[Record]], profile: str,
-              install: dict[str, Record], facts: dict[str, dict]) -> Recommendation:  # fmt: skip
+              context: scoring.Context) -> Recommendation:  # fmt: skip
     weights = scoring.load_profile(profile)
-    rankings = {stage: scoring.rank(records, weights, install, facts)
+    context = replace(context, licence_scores=scoring.load_licence_scores(profile))
+    rankings = {stage: scoring.rank(records, weights, context)
                 for stage, records in stage_records.items()}  # fmt: skip
     return Recommendation(profile, rankings)
 
 
-def every_profile(stage_records: dict[str, list[Record]], install: dict[str, Record],
-                  facts: dict[str, dict]) -> list[dict]:  # fmt: skip
-    """The recommended stack for each profile file: {"profile", "stack": {stage: tool}}."""
-    return [{"profile": name, "stack": recommend(stage_records, name, install, facts).stack()}
+def every_profile(stage_records: dict[str, list[Record]],
+                  context: scoring.Context) -> list[dict]:  # fmt: skip
+    """The recommended stack for each profile file: {"profile", "stack": {stage: pick}}."""
+    return [{"profile": name, "stack": recommend(stage_records, name, context).stack()}
             for name in scoring.profile_names()]  # fmt: skip
 
 
@@ -58,6 +70,11 @@ def why(ranking: scoring.Ranking) -> str:
         text = f"{total:.2f} vs {candidates[1][0]} {candidates[1][1]:.2f}; strongest on {reasons}"
     if ranking.baseline_ahead:
         text += f"; the roll-your-own baseline scores higher ({ranking.totals[0][1]:.2f})"
+    if ranking.noise:
+        text += f"; under measurement noise the pick {ranking.noise}"
+    failed = [f"{tool} {why}" for tool, why in ranking.failed_at.items()]
+    if failed:
+        text += "; ranked last for failing: " + "; ".join(failed)
     return text
 
 
@@ -71,6 +88,9 @@ def architecture_png(stack: dict[str, str | None]) -> str:
         x = index * 2 + 0.15
         tool = stack.get(stage)
         colour = "#dbe6f5" if tool else "#eeeeee"
+        if tool and tool.startswith("baseline"):
+            colour = "#f5e6c8"  # roll your own: a different colour, and the best tool named
+            tool = tool.replace(" (best tool: ", "\nbest tool: ")[:-1]
         axes.add_patch(plt.Rectangle((x, 0.45), 1.7, 1.1, facecolor=colour, edgecolor="#4C72B0"))
         axes.text(x + 0.85, 1.25, stage, ha="center", fontsize=10, weight="bold")
         axes.text(x + 0.85, 0.95, tool or "no results", ha="center", fontsize=10)

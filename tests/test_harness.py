@@ -121,6 +121,8 @@ def test_ctrl_c_stops_the_trial_and_keeps_finished_records(tmp_path):
                "--rows", "2000", "--repeats", "2", "--results", str(tmp_path)]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     for line in process.stdout:
+        if line.startswith("[validation 1/3]"):
+            first = line.split("]")[1].split(",")[0].strip()
         if line.startswith("[validation 2/3]"):  # the first trial has finished
             break
     time.sleep(1)
@@ -130,5 +132,81 @@ def test_ctrl_c_stops_the_trial_and_keeps_finished_records(tmp_path):
     process.communicate(timeout=60)
     assert process.returncode == 130
     [path] = list(tmp_path.glob("*.json"))
-    assert [r.tool for r in results.load(path).records] == ["baseline"]
+    assert [r.tool for r in results.load(path).records] == [first]
     assert not [p for p in trial if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+
+FAKE_CONFTEST = f"""
+import importlib.util, sys
+sys.path.insert(0, {str(ROOT)!r})
+spec = importlib.util.spec_from_file_location("root_conftest", {str(ROOT / "conftest.py")!r})
+root = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(root)
+pytest_addoption = root.pytest_addoption
+from benchmarks.conftest import *  # the recorder fixture and the failed-check hook
+"""
+FAKE_BENCH = """
+from benchmarks import harness
+STAGE, SIZES, REPEATS = "validation", (10,), 1
+
+def test_timed_then_checked(recorder, tool, rows):
+    with harness.trial(recorder, tool, rows):
+        recorder.once(tool, rows, "validate", 0.25)
+    assert 1 + 1 == 3, "the validator missed injected defects"
+"""
+
+
+def test_a_failed_check_after_a_timing_fails_the_trial(tmp_path):
+    (tmp_path / "conftest.py").write_text(FAKE_CONFTEST)
+    (tmp_path / "bench_fake.py").write_text(FAKE_BENCH)
+    out = tmp_path / "records.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", str(tmp_path / "bench_fake.py"), "-q",
+         "-p", "no:cacheprovider", "--tools=baseline", f"--bakeoff-out={out}"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    [stored] = json.loads(out.read_text())
+    assert stored["status"] == "failed" and stored["timings"]["validate"]["median"] == 0.25
+    assert "the validator missed injected defects" in stored["reason"]
+
+
+def test_tools_run_in_a_seeded_shuffled_order_within_each_size():
+    from benchmarks import runner
+
+    tools = tuple(f"tool{i}" for i in range(8))
+    plan = runner.Plan("validation", tools, (10, 20), 1)
+    order = runner.trial_order(plan)
+    assert [rows for rows, _ in order] == [10] * 8 + [20] * 8
+    assert sorted(t for r, t in order if r == 10) == sorted(tools)
+    assert [t for r, t in order if r == 10] != list(tools)
+    assert order == runner.trial_order(plan)
+    assert order != runner.trial_order(runner.Plan("validation", tools, (10, 20), 1, seed=1))
+
+
+def test_a_user_file_is_resampled_to_each_size_and_the_record_says_so(tmp_path):
+    from benchmarks import harness
+    from scenarios import wish
+
+    data = tmp_path / "mine.csv"
+    wish.generate(150).to_csv(data, index=False)
+    opts = harness.Options((), data, (), 1, None)
+    for rows in (100, 1_000):
+        frame = harness.synthetic_or_user_frame(opts, rows)
+        assert len(frame) == rows
+        source = harness.DATA_SOURCES[rows]
+        assert source["file_rows"] == 150 and source["resampled"] and source["rows"] == rows
+
+
+def test_with_data_and_no_rows_the_run_uses_the_files_own_size(tmp_path):
+    from scenarios import wish
+
+    data = tmp_path / "mine.csv"
+    wish.generate(300).to_csv(data, index=False)
+    done = bakeoff("run", "--stage", "validation", "--tools", "baseline", "--data", str(data),
+                   "--repeats", "1", "--results", str(tmp_path / "r"))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    [path] = list((tmp_path / "r").glob("*.json"))
+    [stored] = results.load(path).records
+    assert stored.rows == 300 and stored.data["file_rows"] == 300
+    assert stored.data["resampled"] is False

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from reports import render, results, scoring
+from reports import criteria, render, results, scoring
 from reports.results import Record
 
 pytestmark = pytest.mark.report
@@ -50,7 +50,7 @@ def test_scoring_ranks_the_fixture_as_expected():
     assert ranking.winner == "fast" and ranking.baseline_ahead
     assert ranking.not_ranked == ["absent"]
     assert ranking.raw["speed"]["slow"] == pytest.approx(30.0)
-    assert ranking.raw["scale"]["fast"] == pytest.approx(1.0)
+    assert ranking.raw["scale"]["fast"] == pytest.approx(20.0)  # s per million rows
     assert ranking.scores["correctness"]["slow"] == pytest.approx(0.75)
     total, parts = ranking.totals[1][1], ranking.totals[1][2]
     assert total == pytest.approx(sum(parts.values()))
@@ -156,5 +156,5 @@ def test_html_report_renders_in_chromium(results_dir, tmp_path):
 def test_false_alarm_rates_count_against_correctness():
     calm = Record("monitoring", "calm", 10, correctness={"recall": 1.0, "false_alarm_rate": 0.1})
     noisy = Record("monitoring", "noisy", 10, correctness={"recall": 1.0, "false_alarm_rate": 0.9})
-    values = scoring.correctness([calm, noisy])
+    values = criteria.correctness([calm, noisy])
     assert values["calm"] == pytest.approx(0.95) and values["noisy"] == pytest.approx(0.55)

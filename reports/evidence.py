@@ -1,0 +1,143 @@
+"""What a stage's pick rests on, for the report: the operations its speed compared, the
+fitted fixed and marginal costs, footprint by part, maturity facts, timings left out as
+not equivalent, settings beyond a tool's defaults, failures and the noise verdict."""
+
+from __future__ import annotations
+
+from reports import maturity
+from reports.criteria import FOOTPRINT_PARTS
+from reports.results import Record
+from reports.scoring import Ranking
+
+FOOTPRINT_LABELS = {
+    "install_mb": "installed MB (Python + Debian)",
+    "packages": "packages",
+    "import_seconds": "import s",
+    "memory_mb": "memory while measured, MB",
+}
+
+
+def rests_on(ranking: Ranking, records: list[Record], facts: dict[str, dict]) -> dict:
+    return {
+        "lines": _lines(ranking, records),
+        "tables": [
+            t
+            for t in (
+                _scale_table(ranking),
+                _footprint_table(ranking),
+                _maturity_table(ranking, records, facts),
+            )
+            if t
+        ],
+    }
+
+
+def _lines(ranking: Ranking, records: list[Record]) -> list[str]:
+    lines = []
+    for rows, operations in sorted(ranking.compared.items()):
+        shown = ", ".join(operations) or "none (no operation did the same job in every tool)"
+        lines.append(f"Speed at {rows:,} rows compares: {shown}.")
+    if ranking.noise:
+        lines.append(
+            f"Measurement noise: the pick {ranking.noise} (winner's timings at the "
+            "top of their interquartile range, rivals' at the bottom)."
+        )
+    for tool, why in sorted(ranking.failed_at.items()):
+        lines.append(f"{tool}: {why}; it ranks below every tool that completed that size.")
+    for record in sorted(records, key=lambda r: (r.tool, r.rows)):
+        for operation, why in sorted(record.not_equivalent.items()):
+            lines.append(
+                f"{record.tool} at {record.rows:,} rows, {operation}: not equivalent "
+                f"({why}); shown, left out of speed and scale."
+            )
+        for setting in record.details.get("non_default_settings", []):
+            lines.append(f"{record.tool}: bakeoff asks for more than the default: {setting}.")
+        source = record.data
+        if source.get("resampled"):
+            lines.append(
+                f"{record.tool} at {record.rows:,} rows ran on {source['source']} "
+                f"({source['file_rows']:,} rows), resampled with seed {source['seed']}."
+            )
+    return list(dict.fromkeys(lines))
+
+
+def _scale_table(ranking: Ranking) -> dict | None:
+    rows = [
+        [tool, operation, fit.fixed, fit.per_million, fit.sizes]
+        for tool, fits in sorted(ranking.fits.items())
+        for operation, fit in sorted(fits.items())
+    ]
+    if not rows:
+        return None
+    return {
+        "title": "Scale: time = fixed cost + marginal cost × rows (least squares over sizes)",
+        "columns": [
+            "tool",
+            "operation",
+            "fixed cost, s",
+            "marginal cost, s per million rows",
+            "sizes",
+        ],
+        "rows": rows,
+    }
+
+
+def _footprint_table(ranking: Ranking) -> dict | None:
+    if not ranking.footprint:
+        return None
+    rows = [
+        [tool, *(parts.get(p) if parts.get(p) is not None else "n/a" for p in FOOTPRINT_PARTS)]
+        for tool, parts in sorted(ranking.footprint.items())
+    ]
+    return {
+        "title": "Footprint by part (each part scored on its own; n/a: not measured or "
+        "does not apply, not in the tool's mean)",
+        "columns": ["tool", *(FOOTPRINT_LABELS[p] for p in FOOTPRINT_PARTS)],
+        "rows": rows,
+    }
+
+
+def _maturity_table(ranking: Ranking, records: list[Record], facts: dict[str, dict]):
+    latest = {r.tool: r for r in sorted(records, key=lambda r: r.rows) if r.status == "ok"}
+    rows = []
+    for tool, record in sorted(latest.items()):
+        entry = facts.get(f"{ranking.stage}.{tool}")
+        if entry is None:
+            rows.append([tool, *["n/a"] * 6, "no maturity facts"])
+            continue
+        private = maturity.private_imports(record, entry)
+        rows.append(
+            [
+                tool,
+                entry.get("first_release", "n/a"),
+                _latest(entry),
+                entry.get("releases_last_12_months", "n/a"),
+                f"{entry.get('licence', '?')} ({entry.get('licence_kind', '?')})",
+                _maintainer(entry),
+                entry.get("hosted_service", "none"),
+                ", ".join(private) if private else "none",
+            ]
+        )
+    return {
+        "title": "Maturity (dated facts, reports/facts/maturity.toml; private modules "
+        "measured from the adapter's imports)",
+        "columns": [
+            "tool",
+            "first release",
+            "latest release",
+            "releases, last 12 months",
+            "licence",
+            "maintained by",
+            "hosted service",
+            "private modules the adapter needs",
+        ],
+        "rows": rows,
+    }
+
+
+def _latest(entry: dict) -> str:
+    return f"{entry.get('latest_release', 'n/a')} ({entry.get('latest_release_date', '?')})"
+
+
+def _maintainer(entry: dict) -> str:
+    return f"{entry.get('maintainer', '?')}: {entry.get('maintainer_name', '')}".strip(": ")

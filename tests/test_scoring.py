@@ -1,0 +1,149 @@
+"""The verdict rules, each on hand-made records: what a pick may and may not rest on."""
+
+from __future__ import annotations
+
+import pytest
+
+from reports import criteria, evidence, maturity, scoring, summary
+from reports.results import Record
+
+pytestmark = pytest.mark.report
+ONLY = dict.fromkeys(scoring.CRITERIA, 0.0)
+
+
+def timing(median: float, iqr: float = 0.0) -> dict:
+    return {"median": median, "iqr": iqr, "mean": median, "stdev": 0.0,
+            "min": median, "max": median, "rounds": 5}  # fmt: skip
+
+
+def record(tool: str, rows: int, seconds: dict[str, float], **fields) -> Record:
+    timings = {op: timing(value) for op, value in seconds.items()}
+    return Record("validation", tool, rows, timings=timings, **fields)
+
+
+def test_a_tool_that_failed_at_1m_is_not_ranked_on_its_100k_record():
+    records = [
+        record("steady", 100_000, {"validate": 2.0}, correctness={"recall": 1.0}),
+        record("steady", 1_000_000, {"validate": 20.0}, correctness={"recall": 1.0}),
+        record("brittle", 100_000, {"validate": 0.5}, correctness={"recall": 1.0}),
+        Record("validation", "brittle", 1_000_000, status="failed", reason="out of memory"),
+    ]
+    ranking = scoring.rank(records, ONLY | {"speed": 1.0, "correctness": 1.0})
+    brittle = dict((t, total) for t, total, _ in ranking.totals)["brittle"]
+    assert brittle > dict((t, total) for t, total, _ in ranking.totals)["steady"]
+    assert [tool for tool, _, _ in ranking.totals] == ["steady", "brittle"]
+    assert ranking.winner == "steady"
+    assert ranking.failed_at["brittle"] == "failed at 1,000,000 rows: out of memory"
+
+
+def test_false_alarms_measured_at_the_small_size_move_the_score_of_a_full_run():
+    def run(small_false_alarms: float) -> float:
+        records = [
+            Record("monitoring", "tool", 1_600,
+                   correctness={"recall": 1.0, "false_alarm_rate": small_false_alarms}),
+            Record("monitoring", "tool", 1_000_000, correctness={"recall": 1.0}),
+        ]  # fmt: skip
+        return criteria.correctness(records)["tool"]
+
+    assert run(0.9) < run(0.0)
+
+
+def test_an_operation_marked_not_equivalent_is_left_out_of_speed():
+    why = "not durable: kept in memory until finish()"
+    records = [
+        record("durable", 1_000, {"log_params": 1.0, "log_metrics": 1.0}),
+        record("in_memory", 1_000, {"log_params": 0.001, "log_metrics": 1.0},
+               not_equivalent={"log_params": why}),
+    ]  # fmt: skip
+    assert criteria.compared_operations(records) == {1_000: ["log_metrics"]}
+    assert criteria.speed(records) == {"durable": 1.0, "in_memory": 1.0}
+
+
+def test_speed_compares_only_operations_every_ranked_tool_performed():
+    records = [
+        record("page_and_json", 1_000, {"page": 1.0, "json": 0.01}),
+        record("page_only", 1_000, {"page": 2.0}),
+    ]
+    assert criteria.speed(records) == {"page_and_json": 1.0, "page_only": 2.0}
+
+
+def test_a_fixed_wait_does_not_scale_better_than_the_same_work_done_directly():
+    records = []
+    for rows in (1_000, 100_000, 1_000_000):
+        work = rows * 1e-6  # one second per million rows
+        records.append(record("direct", rows, {"check": work}))
+        records.append(record("with_wait", rows, {"check": 1.0 + work}))  # a 1 s scrape
+    fits = criteria.scale_fits(records)
+    assert fits["with_wait"]["check"].fixed == pytest.approx(1.0)
+    assert fits["direct"]["check"].per_million == pytest.approx(1.0)
+    scores = scoring.normalise("scale", criteria.scale(records))
+    assert scores["direct"] == pytest.approx(scores["with_wait"]) == pytest.approx(1.0)
+
+
+def test_a_missing_footprint_part_shows_na_and_changes_no_other_tools_score():
+    def parts(third_install: float | None) -> dict:
+        return {
+            "a": {"install_mb": 100.0, "packages": 10, "import_seconds": 1.0, "memory_mb": 200.0},
+            "b": {"install_mb": 200.0, "packages": 20, "import_seconds": 0.5, "memory_mb": 100.0},
+            "c": {"install_mb": third_install, "packages": 5, "import_seconds": None,
+                  "memory_mb": 400.0},
+        }  # fmt: skip
+
+    with_part, without = scoring.footprint_score(parts(300.0)), scoring.footprint_score(parts(None))
+    assert with_part["a"] == without["a"] and with_part["b"] == without["b"]
+    ranking = scoring.Ranking("validation", {}, {}, footprint=parts(None))
+    table = evidence._footprint_table(ranking)
+    assert table["rows"][2][1] == "n/a" and table["rows"][2][3] == "n/a"
+
+
+def test_a_baseline_win_appears_in_the_stack_with_the_best_tool_beside_it():
+    records = [
+        record("baseline", 1_000, {"validate": 0.01}, correctness={"recall": 1.0}),
+        record("pandera", 1_000, {"validate": 0.1}, correctness={"recall": 1.0}),
+    ]
+    ranking = scoring.rank(records, ONLY | {"speed": 1.0})
+    assert ranking.baseline_ahead
+    chosen = summary.Recommendation("startup/core-ml", {"validation": ranking})
+    assert chosen.stack() == {"validation": "baseline (best tool: pandera)"}
+
+
+def test_a_lead_within_the_measured_spread_is_a_tie():
+    def ranking(spread: float) -> scoring.Ranking:
+        records = [
+            Record("validation", "a", 1_000, timings={"validate": timing(1.00, spread)}),
+            Record("validation", "b", 1_000, timings={"validate": timing(1.05, spread)}),
+        ]
+        return scoring.rank(records, ONLY | {"speed": 1.0})
+
+    assert ranking(0.01).noise == "holds" and ranking(0.01).verdict == "clear"
+    assert ranking(0.5).noise == "tie within noise with b" and ranking(0.5).verdict == "tie"
+
+
+def test_private_modules_the_adapter_needs_lower_maturity():
+    facts = {
+        "validation.a": {"public_modules": ["tool"], "licence_kind": "permissive"},
+        "validation.b": {"public_modules": ["tool"], "licence_kind": "permissive"},
+    }
+    public = record("a", 1_000, {}, tool_imports=["tool:init"])
+    private = record("b", 1_000, {}, tool_imports=["tool.sqlite_storage:Storage"])
+    scores = maturity.maturity({"a": public, "b": private}, "validation", facts)
+    assert scores["a"] == 1.0 and scores["b"] == 0.5
+    assert maturity.private_imports(private, facts["validation.b"]) == [
+        "tool.sqlite_storage:Storage"
+    ]
+
+
+def test_copyleft_scores_below_permissive_where_the_profile_says_so():
+    facts = {"validation.agpl": {"licence_kind": "copyleft"},
+             "validation.apache": {"licence_kind": "permissive"}}  # fmt: skip
+    tools = {"agpl": record("agpl", 1, {}), "apache": record("apache", 1, {})}
+    strict = scoring.load_licence_scores("enterprise/core-ml")
+    scores = maturity.maturity(tools, "validation", facts, strict)
+    assert scores["agpl"] < scores["apache"] == 1.0
+
+
+def test_every_profile_weights_maturity_and_enterprise_most():
+    weights = {name: scoring.load_profile(name)["maturity"] for name in scoring.profile_names()}
+    assert all(weight > 0 for weight in weights.values())
+    enterprise = min(w for n, w in weights.items() if n.startswith("enterprise"))
+    assert enterprise > max(w for n, w in weights.items() if not n.startswith("enterprise"))
