@@ -230,6 +230,7 @@ def report(args) -> int:
     from reports.results import ResultsError
     from reports.scoring import ProfileError
 
+    _check_report_paths(args.results, args.out)
     try:
         paths = render.render(args.results, args.out, args.profile)
     except (ResultsError, ProfileError) as error:
@@ -237,6 +238,21 @@ def report(args) -> int:
     for path in paths:
         print(f"report: {path}")
     return 0
+
+
+def _check_report_paths(directories: list[Path], out: Path) -> None:
+    """Refuse a typo before anything is written: reports/out/ stays as it was."""
+    for directory in directories:
+        if not directory.is_dir():
+            raise UsageError(
+                f"the results folder {directory} does not exist; name a folder that "
+                "'bakeoff run' wrote (default: results/)."
+            )
+    if not any(path.suffix == ".json" for d in directories for path in d.iterdir()):
+        shown = ", ".join(str(d) for d in directories)
+        raise UsageError(f"no results files in {shown}; run 'bakeoff run' first.")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file; name a folder for the report.")
 
 
 if __name__ == "__main__":

@@ -158,3 +158,32 @@ def test_false_alarm_rates_count_against_correctness():
     noisy = Record("monitoring", "noisy", 10, correctness={"recall": 1.0, "false_alarm_rate": 0.9})
     values = criteria.correctness([calm, noisy])
     assert values["calm"] == pytest.approx(0.95) and values["noisy"] == pytest.approx(0.55)
+
+
+@pytest.mark.parametrize("case", ["missing folder", "empty folder", "out is a file"])
+def test_bad_report_input_is_refused_and_leaves_the_last_report_untouched(tmp_path, case):
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.html").write_text("the last good report")
+    given, target = tmp_path / "no-such-folder", out
+    if case == "empty folder":
+        given.mkdir()
+    if case == "out is a file":
+        given, target = tmp_path / "results", tmp_path / "a-file"
+        given.mkdir()
+        (given / "x.json").write_text("{}")
+        target.write_text("not a folder")
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.cli", "report", "--results", str(given),
+         "--out", str(target)],
+        cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2
+    message = done.stderr.strip()
+    assert message.count("\n") == 0 and "Traceback" not in message
+    assert str(given if case != "out is a file" else target) in message
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
