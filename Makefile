@@ -6,7 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEBIAN_PACKAGES := chromium chromium-driver git-lfs prometheus prometheus-pushgateway hey
-DEBIAN_PROGRAMS := chromium chromedriver git-lfs prometheus prometheus-pushgateway hey
+# the deck test converts report.pptx to PDF and reads it back; recommends would add ~1 GB
+DEBIAN_LEAN_PACKAGES := libreoffice-impress poppler-utils
+DEBIAN_PROGRAMS := chromium chromedriver git-lfs prometheus prometheus-pushgateway hey soffice pdftotext
 
 .PHONY: bench test report system-packages clean
 
@@ -37,7 +39,8 @@ system-packages:
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "installing Debian packages for:$$missing"; \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null) \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null \
+		 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEBIAN_LEAN_PACKAGES) >/dev/null) \
 			|| echo "warning: could not install $(DEBIAN_PACKAGES); stages needing them will report 'not run'"; \
 	else \
 		echo "note: missing$$missing; run 'make' as root to install them, or those tools report 'not run'"; \

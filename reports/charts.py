@@ -7,31 +7,54 @@ import io
 import re
 from pathlib import Path
 
+from reports.labels import label
 from reports.results import Record
 
 MAX_OPERATION_CHARTS = 6
+# Okabe-Ito, a palette that colour-blind readers can tell apart; the baseline is always black
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")
+BASELINE_COLOUR = "#000000"
+GROWTH = 2.0  # an operation whose time grows by this much over the sizes is drawn vs rows
+
+
+def colours(tools: list[str]) -> dict[str, str]:
+    """One colour per tool of a stage, the same in every chart of the report and deck."""
+    others = sorted(t for t in set(tools) if t != "baseline")
+    chosen = {tool: PALETTE[index % len(PALETTE)] for index, tool in enumerate(others)}
+    return chosen | {"baseline": BASELINE_COLOUR}
 
 
 def stage_charts(stage: str, records: list[Record]) -> list[dict]:
-    """One chart per timed operation: time vs rows when sizes vary, else bars per tool."""
+    """One chart per timed operation: time against rows where the time grows with rows,
+    else bars per tool at the largest size."""
     operations = list(dict.fromkeys(op for r in records for op in r.timings if op != "setup"))
+    palette = colours([r.tool for r in records])
     charts = []
     for operation in operations[:MAX_OPERATION_CHARTS]:
-        points = [
-            (r.tool, r.rows, r.timings[operation]["median"])
-            for r in records
-            if operation in r.timings
-        ]
-        sizes = {rows for _, rows, _ in points}
-        draw = _lines if len(sizes) > 1 else _bars
+        points = [(r.tool, r.rows, r.timings[operation]["median"])
+                  for r in records if operation in r.timings]  # fmt: skip
+        draw = _lines if grows_with_rows(points) else _bars
         charts.append(
             {
-                "title": f"{stage}: {operation}",
+                "operation": operation,
+                "title": f"{stage}: {label(operation)}",
                 "slug": re.sub(r"[^a-z0-9]+", "-", f"{stage}-{operation}".lower()).strip("-"),
-                "png": draw(operation, points),
+                "png": draw(operation, points, palette),
             }
         )
     return charts
+
+
+def grows_with_rows(points: list[tuple[str, int, float]]) -> bool:
+    sizes = sorted({rows for _, rows, _ in points})
+    if len(sizes) < 2:
+        return False
+    for tool in {tool for tool, _, _ in points}:
+        times = dict((rows, secs) for t, rows, secs in points if t == tool)
+        small, large = times.get(sizes[0]), times.get(sizes[-1])
+        if small and large and large / small >= GROWTH:
+            return True
+    return False
 
 
 def figure(width: float = 6.4, height: float = 3.6):
@@ -53,28 +76,25 @@ def png(plt, fig) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _lines(operation: str, points: list[tuple[str, int, float]]) -> str:
+def _lines(operation: str, points: list[tuple[str, int, float]], palette: dict) -> str:
     plt, fig, axes = figure()
     for tool in dict.fromkeys(tool for tool, _, _ in points):
         series = sorted((rows, seconds) for t, rows, seconds in points if t == tool)
-        axes.plot(*zip(*series, strict=True), marker="o", label=tool)
-    axes.set(
-        xscale="log",
-        yscale="log",
-        xlabel="rows",
-        ylabel="median seconds",
-        title=f"{operation}: time vs rows",
-    )
+        axes.plot(*zip(*series, strict=True), marker="o", label=tool, color=palette.get(tool))
+    axes.set(xscale="log", yscale="log", xlabel="rows (log scale)")
+    axes.set(ylabel="median time, s (log scale)", title=f"{label(operation)}: time against rows")
     axes.legend(fontsize="small")
     axes.grid(True, which="both", alpha=0.3)
     return png(plt, fig)
 
 
-def _bars(operation: str, points: list[tuple[str, int, float]]) -> str:
+def _bars(operation: str, points: list[tuple[str, int, float]], palette: dict) -> str:
     plt, fig, axes = figure()
-    tools = [tool for tool, _, _ in points]
-    axes.bar(tools, [seconds for _, _, seconds in points], color="#4C72B0")
-    axes.set(ylabel="median seconds", title=f"{operation} ({points[0][1]:,} rows)")
+    largest = max(rows for _, rows, _ in points)
+    shown = [(tool, secs) for tool, rows, secs in points if rows == largest]
+    axes.bar([t for t, _ in shown], [s for _, s in shown],
+             color=[palette.get(t, PALETTE[0]) for t, _ in shown])  # fmt: skip
+    axes.set(ylabel="median time, s", title=f"{label(operation)} ({largest:,} rows)")
     axes.tick_params(axis="x", labelrotation=20)
     return png(plt, fig)
 

@@ -1,4 +1,5 @@
-"""report.pptx: a short deck for a five-minute leadership talk, built from the report context."""
+"""report.pptx: ten to twelve slides for a five-minute leadership talk, with speaker notes,
+built from the report context (never from a tool)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,13 @@ import base64
 import io
 from pathlib import Path
 
-PROBLEM = [
-    "Tool choices for our ML pipeline were being made from blog posts and vendor slides.",
-    "bakeoff runs one sales-model workload through each candidate tool, on our machine.",
-    "Every number here was measured and traces to a stored results file.",
-]
+WIDTH_IN, HEIGHT_IN = 13.333, 7.5
 METHOD = [
-    "Same data (Wish summer-products schema) and the same model for every tool.",
-    "Each tool at each size in its own process; median ± IQR over repeated rounds.",
-    "Correctness checked against ground truth; setup steps counted as executed.",
-    "Every tool is held against a plain roll-your-own baseline (ratio to baseline).",
-    "Scores: weighted criteria per company profile; weights live in editable files.",
+    "One workload for every tool: the Wish sales data and the same sales model.",
+    "Each tool at each size in its own process; median and spread over repeated rounds.",
+    "Correctness against known answers: injected defects, original hashes, model.predict.",
+    "Every tool is held against a plain roll-your-own baseline.",
+    "Picks are weighted per company profile; weights live in editable files.",
 ]
 
 
@@ -25,68 +22,103 @@ def write(context: dict, path: Path) -> Path:
     from pptx.util import Inches
 
     deck = Presentation()
-    deck.slide_width, deck.slide_height = Inches(13.333), Inches(7.5)
-    _title(deck, "Which MLOps tools should we adopt?",
-           f"Measured with bakeoff · profile {context['profile']}")  # fmt: skip
-    _bullets(deck, "The problem", PROBLEM)
-    _picture(deck, "Recommended pipeline", context["architecture"])
-    _table(deck, "The tools compared", ["stage", "tools"],
-           [[s.name, ", ".join(line["tool"] for line in s.tables[0]["lines"])]
-            for s in context["stages"]])  # fmt: skip
-    _bullets(deck, "How we compared them", METHOD)
-    for stage in context["stages"]:
-        chart = next((c for c in stage.charts if not c["slug"].endswith("criteria")), None)
-        caption = f"Recommended: {stage.pick or 'none'} ({stage.ranking.verdict}; {stage.why})"
-        _picture(deck, stage.question, chart["png"] if chart else None, caption)
-    stages = [s.name for s in context["stages"]]
-    _table(deck, "Recommendation per company profile", ["profile", *stages],
-           [[p["profile"], *(p["stack"].get(s) or "–" for s in stages)]
-            for p in context["profiles"]])  # fmt: skip
+    deck.slide_width, deck.slide_height = Inches(WIDTH_IN), Inches(HEIGHT_IN)
+    stages = context["stages"]
+    _text(deck, "Which MLOps tools should we adopt?",
+          [f"Measured on our machine with bakeoff, for a {context['profile']} profile.",
+           "Every number traces to a stored results file."],
+          "We were choosing tools from blog posts and vendor slides. Instead we ran one real "
+          "workload through each candidate, stage by stage, and measured. Five minutes: the "
+          "pick, the evidence per stage, and what we could not test.")  # fmt: skip
+    _picture(deck, "The recommended pipeline", context["architecture"],
+             "; ".join(f"{s.name}: {s.pick or 'none'}" for s in stages),
+             "Left to right is how data flows. Each box is the pick for its stage under this "
+             "profile's weights; a box that says baseline means our own few lines beat "
+             "every tool.")  # fmt: skip
+    _text(deck, "The tools compared, and how",
+          [f"{s.name}: {', '.join(s.tables[0]['tools'])}" for s in stages][:7] + METHOD[:2],
+          "Each stage has a plain baseline and two to four real tools, all run for real here. "
+          "Same data, same model, timings over repeated rounds, correctness checked against "
+          "answers we know.")  # fmt: skip
+    for stage in stages:
+        chart = stage.headline or next(iter(stage.charts), None)
+        _picture(deck, f"{stage.name.capitalize()}: {stage.pick or 'no pick'}",
+                 chart["png"] if chart else None, _short(stage.finding, 190),
+                 f"{stage.name}: the pick is {stage.pick or 'none'}, and the verdict is "
+                 f"{stage.ranking.verdict}. {_short(stage.finding, 300)}")  # fmt: skip
+    _profiles(deck, context)
+    missing = context["not_run"] or ["Every tool ran."]
+    _text(deck, "What we could not run", [_short(line, 120) for line in missing][:8],
+          "These rows say why instead of showing a number: a tool that cannot run here is "
+          "never scored on a guess. The full report lists each one with its reason.")  # fmt: skip
     deck.save(path)
     return path
 
 
-def _title(deck, title: str, subtitle: str) -> None:
-    slide = deck.slides.add_slide(deck.slide_layouts[0])
-    slide.shapes.title.text = title
-    slide.placeholders[1].text = subtitle
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def _bullets(deck, title: str, lines: list[str]) -> None:
-    slide = deck.slides.add_slide(deck.slide_layouts[1])
-    slide.shapes.title.text = title
-    body = slide.placeholders[1].text_frame
-    body.text = lines[0]
-    for line in lines[1:]:
-        body.add_paragraph().text = line
-
-
-def _picture(deck, title: str, png: str | None, caption: str = "") -> None:
+def _slide(deck, title: str, notes: str):
     from pptx.util import Inches, Pt
 
-    slide = deck.slides.add_slide(deck.slide_layouts[5])
-    slide.shapes.title.text = title
+    slide = deck.slides.add_slide(deck.slide_layouts[6])  # blank: every box is ours
+    box = slide.shapes.add_textbox(Inches(0.5), Inches(0.3), Inches(12.3), Inches(0.9))
+    box.text_frame.word_wrap = True
+    box.text_frame.text = _short(title, 70)
+    box.text_frame.paragraphs[0].runs[0].font.size = Pt(30)
+    box.text_frame.paragraphs[0].runs[0].font.bold = True
+    slide.notes_slide.notes_text_frame.text = notes
+    return slide
+
+
+def _text(deck, title: str, lines: list[str], notes: str) -> None:
+    from pptx.util import Inches, Pt
+
+    slide = _slide(deck, title, notes)
+    box = slide.shapes.add_textbox(Inches(0.7), Inches(1.5), Inches(11.9), Inches(5.5))
+    frame = box.text_frame
+    frame.word_wrap = True
+    for index, line in enumerate(lines):
+        paragraph = frame.paragraphs[0] if index == 0 else frame.add_paragraph()
+        paragraph.text = f"• {line}"
+        paragraph.runs[0].font.size = Pt(18 if len(lines) <= 6 else 15)
+        paragraph.space_after = Pt(6)
+
+
+def _picture(deck, title: str, png: str | None, caption: str, notes: str) -> None:
+    from pptx.util import Inches, Pt
+
+    slide = _slide(deck, title, notes)
     if png:
         picture = slide.shapes.add_picture(
-            io.BytesIO(base64.b64decode(png)), Inches(0.7), Inches(1.5)
+            io.BytesIO(base64.b64decode(png)), Inches(0.7), Inches(1.3)
         )
-        scale = min(Inches(11.9) / picture.width, Inches(5.0) / picture.height)
+        scale = min(Inches(11.9) / picture.width, Inches(4.6) / picture.height)
         picture.width, picture.height = int(picture.width * scale), int(picture.height * scale)
-    if caption:
-        box = slide.shapes.add_textbox(Inches(0.7), Inches(6.7), Inches(11.9), Inches(0.6))
-        box.text_frame.text = caption
-        box.text_frame.paragraphs[0].runs[0].font.size = Pt(14)
+    box = slide.shapes.add_textbox(Inches(0.7), Inches(6.0), Inches(11.9), Inches(1.3))
+    box.text_frame.word_wrap = True
+    box.text_frame.text = caption
+    box.text_frame.paragraphs[0].runs[0].font.size = Pt(16)
 
 
-def _table(deck, title: str, header: list[str], rows: list[list[str]]) -> None:
+def _profiles(deck, context: dict) -> None:
     from pptx.util import Inches, Pt
 
-    slide = deck.slides.add_slide(deck.slide_layouts[5])
-    slide.shapes.title.text = title
-    shape = slide.shapes.add_table(len(rows) + 1, len(header), Inches(0.5), Inches(1.5),
-                                   Inches(12.3), Inches(0.4) * (len(rows) + 1))  # fmt: skip
-    for row_index, row in enumerate([header, *rows]):
+    stages = [s.name for s in context["stages"]]
+    rows = [[p["profile"], *(p["stack"].get(s) or "–" for s in stages)]
+            for p in context["profiles"]]  # fmt: skip
+    notes = (
+        "Weights differ by company size and team; this is where the picks differ. "
+        "Where a row says baseline, that team is better served by its own code."
+    )
+    slide = _slide(deck, "The pick per company profile", notes)
+    shape = slide.shapes.add_table(len(rows) + 1, len(stages) + 1, Inches(0.4), Inches(1.3),
+                                   Inches(12.5), Inches(0.5) * (len(rows) + 1))  # fmt: skip
+    for row_index, row in enumerate([["profile", *stages], *rows]):
         for column, value in enumerate(row):
             cell = shape.table.cell(row_index, column)
-            cell.text = str(value)
-            cell.text_frame.paragraphs[0].runs[0].font.size = Pt(12)
+            cell.text = str(value).replace(" (best tool: ", "\n(best: ")
+            for paragraph in cell.text_frame.paragraphs:
+                for run in paragraph.runs:
+                    run.font.size = Pt(10)

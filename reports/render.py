@@ -6,7 +6,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reports import charts, evidence, maturity, scoring, summary
+from reports import charts, evidence, findings, formatting, maturity, scoring, summary
+from reports.labels import definition, label
 from reports.results import Record, load_all
 
 HERE = Path(__file__).resolve().parent
@@ -44,6 +45,8 @@ class StageView:
     ranking: scoring.Ranking | None = None
     why: str = ""
     pick: str | None = None  # what to adopt, e.g. "pandera" or "baseline (best tool: dvc)"
+    finding: str = ""  # one sentence in plain words with the key figure
+    headline: dict | None = None  # the one chart that matters
     rests_on: dict = field(default_factory=dict)  # {"lines": [...], "tables": [...]}
     openness: list[dict] = field(default_factory=list)  # dated licence/hosting facts per tool
 
@@ -92,31 +95,40 @@ def stage_view(stage: str, entries: list[Entry]) -> StageView:
 
 
 def comparison_table(entries: list[Entry], rows: int) -> dict:
-    """Per tool: status, median ± IQR per operation, ratio to baseline, correctness, cost."""
-    operations = list(dict.fromkeys(op for e in entries for op in e.record.timings))
-    correctness = list(
-        dict.fromkeys(k for e in entries for k in (*e.record.correctness, *e.record.measures))
-    )
+    """One size: tools as columns and measures as rows, so that the table fits the page
+    however many operations a stage times. Cells are formatted text."""
+    records = [e.record for e in entries]
     baseline = {e.machine: e.record for e in entries if e.record.tool == "baseline"}
-    lines = []
-    for entry in entries:
-        record, base = entry.record, baseline.get(entry.machine)
-        lines.append(
-            {
-                "tool": record.tool,
-                "status": record.status,
-                "reason": record.reason,
-                "timings": [_timing(record, base, op) for op in operations],
-                "correctness": [
-                    record.correctness.get(k, record.measures.get(k)) for k in correctness
-                ],
-                "setup_steps": len(record.setup_steps) if record.status == "ok" else None,
-                "peak_rss_mb": record.peak_rss_mb if record.status == "ok" else None,
-                "source": entry.source,
-                "machine": entry.machine,
-            }
-        )
-    return {"rows": rows, "operations": operations, "correctness": correctness, "lines": lines}
+    operations = list(dict.fromkeys(op for r in records for op in r.timings))
+    values = list(dict.fromkeys(k for r in records for k in (*r.correctness, *r.measures)))
+    lines = [{"label": f"{label(op)}, time", "cells": [
+        formatting.timing(_timing(e.record, baseline.get(e.machine), op)) for e in entries]}
+        for op in operations]  # fmt: skip
+    lines += [{"label": label(k), "definition": definition(k), "cells": [
+        formatting.number(_ok(r, r.correctness.get(k, r.measures.get(k)))) for r in records]}
+        for k in values]  # fmt: skip
+    lines.append({"label": "setup steps", "cells": [
+        formatting.number(_ok(r, len(r.setup_steps))) for r in records]})  # fmt: skip
+    for key in ("measured_rss_mb", "peak_rss_mb"):
+        cells = [formatting.number(_ok(r, getattr(r, key))) for r in records]
+        lines.append({"label": label(key), "definition": definition(key), "cells": cells})
+    return {
+        "rows": rows,
+        "tools": [r.tool for r in records],
+        "status": [_status(r) for r in records],
+        "lines": lines,
+        "sources": sorted({f"{e.source} ({e.machine})" for e in entries}),
+    }
+
+
+def _ok(record: Record, value):
+    return value if record.status == "ok" else None
+
+
+def _status(record: Record) -> str:
+    if record.status == "ok":
+        return "ok"
+    return f"{record.status.replace('_', ' ')}: {record.reason}"
 
 
 def _timing(record: Record, base: Record | None, operation: str) -> dict | None:
@@ -125,15 +137,11 @@ def _timing(record: Record, base: Record | None, operation: str) -> dict | None:
         return None
     comparable = base is not None and base.status == "ok" and operation != "setup"
     reference = base.timings.get(operation) if comparable else None
-    ratio = timing["median"] / reference["median"] if reference and reference["median"] else None
     why_not = record.not_equivalent.get(operation)
-    return {
-        "median": timing["median"],
-        "iqr": timing["iqr"],
-        "rounds": timing["rounds"],
-        "ratio": None if why_not or (base and operation in base.not_equivalent) else ratio,
-        "not_equivalent": why_not,
-    }
+    same_job = not why_not and not (base and operation in base.not_equivalent)
+    ratio = formatting.ratio(timing["median"], reference["median"] if reference else None)
+    return {**timing, "ratio": ratio if same_job and record.tool != "baseline" else None,
+            "not_equivalent": why_not}  # fmt: skip
 
 
 def feature_matrix(records: list[Record]) -> dict | None:
@@ -178,6 +186,8 @@ def build_context(directories: list[Path], profile: str = scoring.DEFAULT_PROFIL
         view.why = summary.why(view.ranking)
         view.pick = summary.pick(view.ranking)
         view.rests_on = evidence.rests_on(view.ranking, records[stage], context.maturity)
+        view.finding = findings.finding(view.ranking, records[stage])
+        view.headline = _headline(view, records[stage])
         if view.ranking.totals:
             view.charts.append(
                 {"title": f"{stage}: criteria", "slug": f"{stage}-criteria",
@@ -195,7 +205,31 @@ def build_context(directories: list[Path], profile: str = scoring.DEFAULT_PROFIL
         "architecture": summary.architecture_png(chosen.stack()),
         "profiles": summary.every_profile(records, context) if present else [],
         "install": [e for e in entries if e.record.stage == "install"],
+        "not_run": not_run(stages),
     }
+
+
+def _headline(view: StageView, records: list[Record]) -> dict | None:
+    """The chart of the stage's main compared operation (moved out of the others)."""
+    main = findings.headline_operation(view.ranking, records)
+    chart = next((c for c in view.charts if main and c.get("operation") == main[1]), None)
+    if chart is not None:
+        view.charts.remove(chart)
+    return chart
+
+
+def not_run(stages: list[StageView]) -> list[str]:
+    """What could not be run, and why, in one line per tool."""
+    lines = []
+    for view in stages:
+        reasons = {}
+        for table in view.tables:
+            for tool, status in zip(table["tools"], table["status"], strict=True):
+                if status != "ok" and tool in view.ranking.not_ranked:
+                    reasons.setdefault(tool, status)
+        lines += [f"{view.name}: {tool}: {why}" for tool, why in reasons.items()]
+        lines += [f"{view.name}: {tool}: {why}" for tool, why in view.ranking.failed_at.items()]
+    return lines
 
 
 def render(
@@ -213,9 +247,10 @@ def render(
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.filters.update(seconds=format_seconds, number=format_number)
+    environment.filters.update(seconds=formatting.seconds, number=formatting.number, label=label)
     out.mkdir(parents=True, exist_ok=True)
     every_chart = [c for stage in context["stages"] for c in stage.charts]
+    every_chart += [stage.headline for stage in context["stages"] if stage.headline]
     every_chart.append({"slug": "architecture", "png": context["architecture"]})
     every_chart += [i for s in context["stages"] for d in s.details for i in d.get("images", [])]
     charts.write_pngs(every_chart, out / "charts")
@@ -226,25 +261,3 @@ def render(
         written.append(out / name)
     written.append(deck.write(context, out / "report.pptx"))
     return written
-
-
-def format_seconds(value: float | None) -> str:
-    if value is None:
-        return "–"
-    if value < 1e-3:
-        return f"{value * 1e6:.0f} µs"
-    if value < 1:
-        return f"{value * 1e3:.1f} ms"
-    return f"{value:.2f} s"
-
-
-def format_number(value) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)

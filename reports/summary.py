@@ -93,7 +93,8 @@ def architecture_png(stack: dict[str, str | None]) -> str:
             tool = tool.replace(" (best tool: ", "\nbest tool: ")[:-1]
         axes.add_patch(plt.Rectangle((x, 0.45), 1.7, 1.1, facecolor=colour, edgecolor="#4C72B0"))
         axes.text(x + 0.85, 1.25, stage, ha="center", fontsize=10, weight="bold")
-        axes.text(x + 0.85, 0.95, tool or "no results", ha="center", fontsize=10)
+        size = 10 if "\n" not in (tool or "") else 7.5
+        axes.text(x + 0.85, 0.95, tool or "no results", ha="center", va="center", fontsize=size)
         axes.text(x + 0.85, 0.65, role, ha="center", fontsize=8, color="#555555")
         if index:
             axes.annotate("", xy=(x, 1.0), xytext=(x - 0.3, 1.0),
@@ -107,9 +108,10 @@ def criteria_png(ranking: scoring.Ranking) -> str:
     tools = [tool for tool, _, _ in ranking.totals]
     bottoms = [0.0] * len(tools)
     criteria = list(dict.fromkeys(c for _, _, parts in ranking.totals for c in parts))
-    for criterion in criteria:
+    shades = (*charts.PALETTE, charts.BASELINE_COLOUR)
+    for index, criterion in enumerate(criteria):
         heights = [parts.get(criterion, 0.0) for _, _, parts in ranking.totals]
-        axes.bar(tools, heights, bottom=bottoms, label=criterion)
+        axes.bar(tools, heights, bottom=bottoms, label=criterion, color=shades[index % 8])
         bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
     axes.set(ylabel="weighted score (0-1)", title=f"{ranking.stage}: score by criterion")
     axes.legend(fontsize="x-small", ncol=4, loc="upper right")

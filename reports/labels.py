@@ -1,0 +1,42 @@
+"""Human labels, with units, for every measure the report shows: one place, used by the
+HTML, the Markdown and the deck alike. A key without an entry is shown with its
+underscores turned into spaces, never as a raw field name."""
+
+from __future__ import annotations
+
+# key -> (label with unit, definition)
+MEASURES: dict[str, tuple[str, str]] = {
+    "recall": ("recall", "share of the injected defects or drifts the tool flagged"),
+    "precision": ("precision", "share of the tool's flags that were real defects or drifts"),
+    "combined_recall": ("recall, all seeds", "share of drifted columns flagged over all seeds"),
+    "combined_precision": ("precision, all seeds", "share of flags that were real, all seeds"),
+    "false_alarm_rate": ("false alarms, share of unchanged columns", "unchanged columns flagged"),
+    "false_alarm_batches": (
+        "false alarms, share of unchanged batches",
+        "unchanged batches in which the tool raised any alarm",
+    ),
+    "unchanged_false_alarms": ("false alarms on unchanged batches, count", "alarms on no drift"),
+    "artifact_kb": ("report size, kB", "size of the artefact the tool writes per check"),
+    "defects_injected": ("defects injected, count", "labelled defects put into the frame"),
+    "findings": ("findings, count", "flags the tool raised"),
+    "clean_frame_findings": ("findings on clean data, count", "flags on a frame with no defect"),
+    "peak_rss_mb": ("peak memory, MB", "RSS of the trial's process tree, servers included"),
+    "measured_rss_mb": ("memory while measured, MB", "RSS while measured operations ran"),
+    "setup_steps": ("setup steps", "setup commands executed, as a user would run them"),
+    "setup": ("setup", "time to set the tool up (contexts, servers, configs)"),
+    "install_mb": ("installed MB", "Python packages in a fresh venv plus Debian packages"),
+    "import_seconds": ("import, s", "time to import the tool's main module"),
+    "memory_mb": ("memory while measured, MB", "RSS while measured operations ran"),
+    "packages": ("packages, count", "distributions (and Debian packages) installed"),
+}
+
+
+def label(key: str) -> str:
+    """The human label of a measure, operation or criterion key."""
+    if key in MEASURES:
+        return MEASURES[key][0]
+    return key.replace("_", " ")
+
+
+def definition(key: str) -> str:
+    return MEASURES[key][1] if key in MEASURES else ""
