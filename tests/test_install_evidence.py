@@ -188,6 +188,10 @@ def fake_pip(monkeypatch):
     monkeypatch.setattr(evidence, "resolve", pip.resolve)
     monkeypatch.setattr(evidence, "install_group", pip.install_group)
     monkeypatch.setattr(evidence, "import_seconds", lambda python, module: 0.25)
+    debian = {"packages": {"git-lfs": 10.7}, "missing": [], "mb": 10.7}
+    monkeypatch.setattr(evidence, "_system_footprint",
+                        lambda target: debian if target.tool == "git_lfs" else
+                        {"packages": {}, "missing": [], "mb": 0.0})  # fmt: skip
     return pip
 
 
@@ -205,7 +209,9 @@ def test_run_writes_a_results_file_and_reuses_the_cache(tmp_path, fake_pip):
     assert baseline.details["requirements"] == ["pandas<3", "numpy"]
     failed = stored["validation.great_expectations"]
     assert failed.status == "failed" and "No matching distribution" in failed.reason
-    assert stored["versioning.git_lfs"].status == "not_run"
+    git_lfs = stored["versioning.git_lfs"]  # no Python package: charged its Debian package
+    assert git_lfs.status == "ok" and git_lfs.details["installed_mb"] == 10.7
+    assert git_lfs.details["system_packages"] == {"git-lfs": 10.7}
     [matrix, moved] = stored["matrix"].details["tables"]
     assert matrix["rows"][0] == ["validation.baseline", "·", "yes", "–"]
     assert moved["rows"] == [
@@ -219,3 +225,9 @@ def test_run_writes_a_results_file_and_reuses_the_cache(tmp_path, fake_pip):
     evidence.run(tmp_path, refresh=True, report=lambda line: None)
     assert fake_pip.installs == 4
     assert len(list(tmp_path.glob("*-install*.json"))) == 3
+
+
+def test_uv_output_says_how_many_packages_it_fetched():
+    output = "Resolved 12 packages in 40ms\nPrepared 2 packages in 1.2s\nInstalled 12 packages"
+    assert evidence.uv_sources(output) == {"downloaded": 2, "uv cache": 10}
+    assert evidence.uv_sources("Installed 3 packages in 5ms") == {"downloaded": 0, "uv cache": 3}
