@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -49,22 +50,40 @@ def test_validate(benchmark, validator, workload, recorder, bench_options, tool,
         already = _pairs(validator.validate(clean))
         record.correctness = score(_pairs(findings) - already, truth)
         record.correctness["clean_frame_findings"] = len(already)
-        record.details = {
-            "tables": [
-                per_kind_table(_pairs(findings) - already, truth),
-                findings_table("Findings on the data as given", validator.validate(frame)),
-            ],
-            "lines_of_code": {
-                "rule translation": validator.translation_lines(),
-                "adapter file": _code_lines(type(validator)),
-            },
+        record.details["tables"] = [
+            per_kind_table(_pairs(findings) - already, truth),
+            findings_table("Findings on the data as given", validator.validate(frame)),
+        ]
+        record.details["non_default_settings"] = list(validator.non_default_settings)
+        record.user_code = {
+            label: harness.code_lines(source)
+            for label, source in type(validator).user_code().items()
         }
-        _probe_features(record, validator, clean, defective)
+        _probe_features(record, validator, clean, defective, truth)
     assert record.correctness["recall"] == 1.0, "the validator missed injected defects"
 
 
-def _probe_features(record, validator, clean, defective) -> None:
-    """Each feature is exercised on the workload; the record keeps the result or the error."""
+def test_validate_default(benchmark, validator, workload, recorder, bench_options, tool, rows):
+    """Where ``validate`` asks the tool for more than its default, time the default too."""
+    if not validator.non_default_settings:
+        pytest.skip(f"{tool} validates with its default settings already")
+    _, clean, defective, truth = workload
+    with harness.trial(recorder, tool, rows) as record:
+        findings = harness.measure(
+            benchmark,
+            "validate_default",
+            validator.validate_default,
+            defective,
+            rounds=_rounds(rows, bench_options),
+        )
+        recorder.timing(tool, rows, "validate_default", benchmark)
+        already = _pairs(validator.validate_default(clean))
+        partial = score(_pairs(findings) - already, truth)
+        record.measures["recall with the default settings"] = partial["recall"]
+
+
+def _probe_features(record, validator, clean, defective, truth) -> None:
+    """Each feature is exercised on the workload and judged by the same test for every tool."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -72,10 +91,121 @@ def _probe_features(record, validator, clean, defective) -> None:
         harness.record_probe(
             record,
             "HTML report for people",
-            lambda: f"{validator.html_report(defective, html).stat().st_size:,} bytes of HTML",
+            lambda: report_shows_each_rule(
+                validator.html_report(defective, html), validator, defective, truth
+            ),
         )
     harness.record_probe(
-        record, "infers rules from data", lambda: f"{validator.infer_rules(clean)} checks inferred"
+        record,
+        "infers rules from data",
+        lambda: inferred_rules_catch_defects(validator, clean, defective, truth),
+    )
+
+
+def report_shows_each_rule(page: Path, validator, defective, truth) -> str:
+    """What a validation report must show a person, whichever tool wrote it: every rule
+    named (its column) with how many rows break it, and examples of the failing values
+    (for rules on one column's values). Raises ``harness.Absent`` naming what is missing."""
+    text = visible_text(page.read_text(encoding="utf-8"))
+    counts = {f.rule: f.count for f in validator.validate(defective)}
+    missing = []
+    for rule in validator.rules:
+        columns = [rule.column] if rule.column else list(rule.parts)
+        if not any(_has_word(text, column) for column in columns):
+            missing.append(f"{rule.kind}: its column {columns[0]!r} is not named")
+        elif not any(_has_number(text, n) for n in _break_counts(rule, counts, defective)):
+            missing.append(f"{rule.kind}: no count of its {counts.get(rule.kind, 0)} rows")
+        elif rule.check in ("range", "in_set", "regex"):
+            bad = _injected_values(rule, defective, truth)
+            shown = [value for value in bad if _shows_value(text, value)]
+            if len(shown) < min(2, len(bad)):
+                missing.append(f"{rule.kind}: no failing value (e.g. {bad[0]!r}) shown")
+    if missing:
+        summary = f"{len(missing)} of {len(validator.rules)} rules fall short: "
+        raise harness.Absent(summary + "; ".join(missing))
+    return (
+        f"{page.stat().st_size:,} bytes of HTML naming all {len(validator.rules)} rules "
+        "with their failing-row counts and examples of the failing values"
+    )
+
+
+def _break_counts(rule, counts: dict, defective) -> set[int]:
+    """How many rows break ``rule``; for duplicates, later copies or every member."""
+    found = {counts.get(rule.kind, 0)}
+    if rule.check == "unique_rows":
+        found.add(int(defective.duplicated(subset=list(rule.parts), keep=False).sum()))
+    return found
+
+
+def _injected_values(rule, defective, truth) -> list:
+    rows = sorted(row for kind, row in truth if kind == rule.kind)
+    return list(dict.fromkeys(defective.loc[rows, rule.column].tolist()))
+
+
+def visible_text(page: str) -> str:
+    """The text a person sees on an HTML page, one text node a line (no scripts/styles)."""
+    from html.parser import HTMLParser
+
+    class Text(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.lines, self.hidden = [], 0
+
+        def handle_starttag(self, tag, attrs):
+            self.hidden += tag in ("script", "style")
+
+        def handle_endtag(self, tag):
+            self.hidden -= tag in ("script", "style")
+
+        def handle_data(self, data):
+            if not self.hidden and data.strip():
+                self.lines.append(data.strip())
+
+    parser = Text()
+    parser.feed(page)
+    return "\n".join(parser.lines)
+
+
+def _has_word(text: str, word: str) -> bool:
+    return re.search(rf"(?<![\w]){re.escape(word)}(?![\w])", text) is not None
+
+
+def _has_number(text: str, number: float) -> bool:
+    return any(float(token) == number for token in re.findall(r"-?\d+(?:\.\d+)?", text))
+
+
+def _shows_value(text: str, value) -> bool:
+    """``value`` is a text node of its own (numbers compared as numbers)."""
+    for line in text.splitlines():
+        try:
+            if float(line) == float(value):
+                return True
+        except ValueError:
+            if line == str(value):
+                return True
+    return False
+
+
+def inferred_rules_catch_defects(validator, clean, defective, truth) -> str:
+    """Rules a tool infers from clean data must accept that data and flag injected defects."""
+    own = validator.infer_rules(clean, clean)
+    if own.rows:
+        raise harness.Absent(
+            f"the {own.checks} inferred checks reject {len(own.rows)} rows of the frame "
+            "they were inferred from"
+        )
+    found = validator.infer_rules(clean, defective)
+    defect_rows = {row for _, row in truth}
+    caught = set(found.rows) & defect_rows
+    if not caught:
+        raise harness.Absent(
+            f"the {found.checks} inferred checks flag none of the {len(defect_rows)} rows "
+            "with injected defects"
+        )
+    kinds = sorted({kind for kind, row in truth if row in caught})
+    return (
+        f"{found.checks} checks inferred from the clean frame; they accept it and flag "
+        f"{len(caught)} of {len(defect_rows)} rows with injected defects ({', '.join(kinds)})"
     )
 
 
@@ -120,10 +250,3 @@ def findings_table(title: str, findings) -> dict:
         "columns": ["rule", "column", "rows flagged"],
         "rows": [[f.rule, f.column or "(row)", f.count] for f in findings],
     }
-
-
-def _code_lines(cls) -> int:
-    import inspect
-
-    source = Path(inspect.getfile(cls)).read_text(encoding="utf-8").splitlines()
-    return sum(1 for line in source if line.strip() and not line.strip().startswith("#"))

@@ -57,7 +57,29 @@ def test_same_defects_give_same_findings_across_tools(frames):
 
 def test_setup_steps_are_recorded(validator):
     assert validator.setup_steps and all(s.seconds >= 0 for s in validator.setup_steps)
-    assert validator.translation_lines() > 0
+
+
+def test_user_code_is_the_rules_in_the_tools_form_without_docstrings(validator):
+    from benchmarks.harness import code_lines
+
+    code = type(validator).user_code()
+    assert "rules in the tool's form" in code
+    for label, source in code.items():
+        assert code_lines(source) > 5, label
+        assert '"""' not in source, f"{label} counts a docstring"
+
+
+def test_default_settings_give_part_of_the_findings_where_bakeoff_asks_for_more(validator, frames):
+    defective = frames[2]
+    complete, default = (
+        _pairs(validator.validate(defective)),
+        _pairs(validator.validate_default(defective)),
+    )
+    if validator.non_default_settings:
+        assert default and default < complete, "the non-default setting changes nothing"
+        assert all("validate_default" in s for s in validator.non_default_settings)
+    else:
+        assert default == complete
 
 
 def test_a_tool_failure_names_stage_tool_and_operation(validator):
@@ -82,6 +104,31 @@ def test_optional_features_work_or_say_not_supported(validator, frames, tmp_path
     except NotSupported as missing:
         assert validator.name in str(missing) and "html_report" in str(missing)
     try:
-        assert validator.infer_rules(clean) > 0
+        inferred = validator.infer_rules(clean, clean)
     except NotSupported as missing:
         assert validator.name in str(missing) and "infer_rules" in str(missing)
+    else:
+        assert inferred.checks > 0 and inferred.rows == ()
+        flagged = set(validator.infer_rules(clean, defective).rows)
+        assert flagged & {row for _, row in frames[3]}
+
+
+def test_the_report_check_wants_failing_values_not_only_counts(frames, tmp_path):
+    """The HTML-report probe applies one test to every tool's page: GX's Data Docs pass,
+    the baseline's table of counts does not (it shows no failing values)."""
+    from benchmarks import harness
+    from benchmarks.bench_validation import report_shows_each_rule
+
+    if registry.missing("validation", "great_expectations"):
+        pytest.skip("great_expectations is not installed")
+    _, _, defective, truth = frames
+    answers = {}
+    for tool in ("baseline", "great_expectations"):
+        with registry.load("validation", tool)() as adapter:
+            page = adapter.html_report(defective, tmp_path / f"{tool}.html")
+            answers[tool] = harness.probe(
+                lambda a=adapter, p=page: report_shows_each_rule(p, a, defective, truth)
+            )
+    assert answers["great_expectations"]["answer"] == "yes", answers["great_expectations"]
+    assert answers["baseline"]["answer"] == "no"
+    assert "no failing value" in answers["baseline"]["evidence"]

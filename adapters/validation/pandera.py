@@ -6,49 +6,53 @@ from collections import defaultdict
 
 import pandas as pd
 
-from adapters.validation.base import Finding, Validator
+from adapters.validation.base import Finding, Inferred, Validator, source_of
 from adapters.validation.rules import Rule
 
 
 class PanderaValidator(Validator):
     name = "pandera"
+    non_default_settings = (
+        "lazy=True (default: lazy=False, which stops at the first broken check) to get "
+        "every failing row of every rule; the default is timed as validate_default",
+    )
 
     def build(self) -> None:
-        import pandera.pandas as pa
-
-        checks, frame_checks, not_null, unique = defaultdict(list), [], set(), None
-        for rule in self.rules:
-            native = self.translate(rule)
-            if rule.check == "not_null":
-                not_null.add(rule.column)
-            elif rule.check == "unique_rows":
-                unique = list(rule.parts)
-            elif rule.check == "sum_equals":
-                frame_checks.append(native)
-            else:
-                checks[rule.column].append(native)
-        columns = {
-            name: pa.Column(nullable=name not in not_null, checks=checks[name], required=True)
-            for name in {*checks, *not_null}
-        }
-        self.schema = self.step(
-            "build a DataFrameSchema",
-            lambda: pa.DataFrameSchema(
-                columns, checks=frame_checks, unique=unique, report_duplicates="exclude_first"
-            ),
-        )
-        # pandera names built-in checks after themselves ("in_range(1, 5)"), so failures
-        # are mapped back to rules by (column, position in the column's checks)
+        self.schema = self.step("build a DataFrameSchema", self.schema_of_rules)
+        # pandera names built-in checks after themselves ("in_range(1, 5)") in its failure
+        # cases, so failures are mapped back to rules by (column, position of the check)
         self.kind_of = {
             (column, number): check.name
-            for column, natives in checks.items()
-            for number, check in enumerate(natives)
+            for column, spec in self.schema.columns.items()
+            for number, check in enumerate(spec.checks)
         }
         self.kind_of |= {
             (r.column, "not_nullable"): r.kind for r in self.rules if r.check == "not_null"
         }
         self.frame_kinds = {r.kind for r in self.rules if r.check == "sum_equals"}
         self.unique_kind = next((r.kind for r in self.rules if r.check == "unique_rows"), None)
+
+    def schema_of_rules(self):
+        """The rules as one schema: column checks, frame checks, nullability, uniqueness."""
+        import pandera.pandas as pa
+
+        checks, frame_checks, not_null, unique = defaultdict(list), [], set(), None
+        for rule in self.rules:
+            if rule.check == "not_null":
+                not_null.add(rule.column)
+            elif rule.check == "unique_rows":
+                unique = list(rule.parts)
+            elif rule.check == "sum_equals":
+                frame_checks.append(self.translate(rule))
+            else:
+                checks[rule.column].append(self.translate(rule))
+        columns = {
+            name: pa.Column(nullable=name not in not_null, checks=checks[name], required=True)
+            for name in {*checks, *not_null}
+        }
+        return pa.DataFrameSchema(
+            columns, checks=frame_checks, unique=unique, report_duplicates="exclude_first"
+        )
 
     def translate(self, rule: Rule):
         """A pandera Check named after the rule's kind (not_null/unique: schema options)."""
@@ -69,6 +73,10 @@ class PanderaValidator(Validator):
             )
         return None  # not_null and unique_rows are options of the schema itself
 
+    @classmethod
+    def user_code(cls) -> dict[str, str]:
+        return {**super().user_code(), "the schema": source_of(cls.schema_of_rules)}
+
     def validate(self, frame: pd.DataFrame) -> list[Finding]:
         import pandera.errors
 
@@ -76,6 +84,16 @@ class PanderaValidator(Validator):
             self.schema.validate(frame, lazy=True)
         except pandera.errors.SchemaErrors as errors:
             return self.findings(self._rows_by_kind(errors.failure_cases))
+        return []
+
+    def validate_default(self, frame: pd.DataFrame) -> list[Finding]:
+        import pandera.errors
+
+        try:
+            self.schema.validate(frame)
+        except pandera.errors.SchemaError as error:  # the first broken check only
+            failures = pandera.errors.SchemaErrors(self.schema, [error], frame).failure_cases
+            return self.findings(self._rows_by_kind(failures))
         return []
 
     def _rows_by_kind(self, failures: pd.DataFrame) -> dict[str, list]:
@@ -91,9 +109,15 @@ class PanderaValidator(Validator):
             rows[kind] += group["index"].dropna().astype(int).tolist()
         return rows
 
-    def infer_rules(self, frame: pd.DataFrame) -> int:
+    def infer_rules(self, reference: pd.DataFrame, frame: pd.DataFrame) -> Inferred:
+        import pandera.errors
         import pandera.pandas as pa
 
-        schema = pa.infer_schema(frame)
-        schema.validate(frame)  # what it inferred must accept the frame it came from
-        return sum(len(column.checks) + 1 for column in schema.columns.values())
+        schema = pa.infer_schema(reference)
+        checks = sum(len(column.checks) + 1 for column in schema.columns.values())  # +1: dtype
+        try:
+            schema.validate(frame, lazy=True)
+        except pandera.errors.SchemaErrors as errors:
+            rows = errors.failure_cases["index"].dropna().astype(int)
+            return Inferred(checks, tuple(sorted(set(rows))))
+        return Inferred(checks, ())
