@@ -197,6 +197,9 @@ def run(args) -> int:
         stem = f"{stored.environment['date'].replace(':', '')[:17]}-{args.stage}"
         path = results.save(stored, args.results, stem)
         print(f"results: {path} ({len(records)} records)")
+        from reports import timesplit
+
+        print("\n".join(timesplit.lines(records)))
     return outcome
 
 

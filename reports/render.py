@@ -6,7 +6,16 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reports import charts, evidence, findings, formatting, maturity, scoring, summary
+from reports import (
+    charts,
+    evidence,
+    findings,
+    formatting,
+    maturity,
+    scoring,
+    summary,
+    timesplit,
+)
 from reports.labels import definition, label
 from reports.results import Record, load_all
 
@@ -206,6 +215,7 @@ def build_context(directories: list[Path], profile: str = scoring.DEFAULT_PROFIL
         "profiles": summary.every_profile(records, context) if present else [],
         "install": [e for e in entries if e.record.stage == "install"],
         "not_run": not_run(stages),
+        "time_split": timesplit.split([e.record for e in entries if e.record.stage != "install"]),
     }
 
 

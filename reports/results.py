@@ -69,6 +69,9 @@ class Record:
     tool_imports: list[str] = field(default_factory=list)
     # peak RSS (MB) of the trial's process tree while measured operations ran
     measured_rss_mb: float | None = None
+    # wall seconds the trial spent inside measured operations (the rest of wall_seconds is
+    # harness overhead: process start, data, checks, probes)
+    measured_seconds: float | None = None
     # where the rows came from: {"source": "synthetic"} or {"source": path, "file_rows": n,
     # "resampled": bool, "seed": s}
     data: dict = field(default_factory=dict)

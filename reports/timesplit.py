@@ -1,0 +1,44 @@
+"""Where a run's time went: wall time per stage and tool, split into measured operations
+and harness overhead, and the slowest trials."""
+
+from __future__ import annotations
+
+from reports.results import Record
+
+
+def split(records: list[Record]) -> dict:
+    """{"rows": [[stage, tool, trials, wall s, measured s, measured share]], "total": [...],
+    "slowest": [[stage, tool, rows, wall s]]} over records that ran (wall time known)."""
+    ran = [r for r in records if r.wall_seconds]
+    groups: dict[tuple[str, str], list[Record]] = {}
+    for record in ran:
+        groups.setdefault((record.stage, record.tool), []).append(record)
+    rows = [[stage, tool, *_figures(group)] for (stage, tool), group in sorted(groups.items())]
+    slowest = sorted(ran, key=lambda r: -r.wall_seconds)[:5]
+    return {
+        "rows": rows,
+        "total": _figures(ran) if ran else None,
+        "slowest": [[r.stage, r.tool, r.rows, r.wall_seconds] for r in slowest],
+    }
+
+
+def _figures(group: list[Record]) -> list:
+    wall = sum(r.wall_seconds for r in group)
+    measured = sum(r.measured_seconds or 0.0 for r in group)
+    return [len(group), wall, measured, measured / wall if wall else None]
+
+
+def lines(records: list[Record]) -> list[str]:
+    """The split as text for the end of ``bakeoff run``."""
+    result = split(records)
+    if result["total"] is None:
+        return []
+    trials, wall, measured, share = result["total"]
+    text = [f"time: {trials} trials, {wall:.0f} s wall, {measured:.0f} s in measured "
+            f"operations ({share:.0%}), {wall - measured:.0f} s overhead"]  # fmt: skip
+    for stage, tool, _, stage_wall, stage_measured, _ in result["rows"]:
+        text.append(f"  {stage}.{tool}: {stage_wall:.0f} s wall, {stage_measured:.0f} s measured")
+    text += [
+        f"  slowest: {s}.{t} at {rows:,} rows, {w:.0f} s" for s, t, rows, w in result["slowest"]
+    ]
+    return text
