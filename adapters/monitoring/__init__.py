@@ -3,7 +3,11 @@
 from adapters.registry import Tool
 
 _HINT = "the monitoring extra: pip install -e '.[monitoring]'"
-_DEBIAN = "the Debian packages prometheus and prometheus-pushgateway (apt-get install)"
+_PROMETHEUS = (
+    "the Debian packages prometheus and prometheus-pushgateway (apt-get install prometheus "
+    "prometheus-pushgateway) and the monitoring extra: pip install -e '.[monitoring]'"
+)
+_PROGRAMS = ("prometheus", "prometheus-pushgateway")
 
 TOOLS = {
     "baseline": Tool("adapters.monitoring.baseline:ScipyMonitor", ("scipy",)),
@@ -11,10 +15,16 @@ TOOLS = {
     "evidently_ks": Tool(
         "adapters.monitoring.evidently:EvidentlyKsMonitor", ("evidently",), hint=_HINT
     ),
-    "grafana": Tool(
-        "adapters.monitoring.grafana:GrafanaMonitor",
-        ("grafana_foundation_sdk",),
-        ("prometheus", "prometheus-pushgateway"),
-        hint=_DEBIAN,
+    "evidently_prometheus": Tool(
+        "adapters.monitoring.evidently_prometheus:EvidentlyPrometheusMonitor",
+        ("evidently", "grafana_foundation_sdk"),
+        _PROGRAMS,
+        hint=_PROMETHEUS,
+    ),
+    "prometheus": Tool(
+        "adapters.monitoring.prometheus:PrometheusMonitor",
+        ("grafana_foundation_sdk", "scipy"),
+        _PROGRAMS,
+        hint=_PROMETHEUS,
     ),
 }

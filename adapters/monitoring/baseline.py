@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from adapters.monitoring.base import ColumnVerdict, DriftMonitor
-from adapters.monitoring.stats import scipy_verdicts
+from adapters.monitoring import stats
+from adapters.monitoring.base import ColumnVerdict, DriftMonitor, source_of
 
 
 class ScipyMonitor(DriftMonitor):
     name = "baseline"
+    detection = "scipy KS / chi-square per column, p < 0.05 decided in the user's own Python code"
 
     def setup(self) -> None:
         self.verdicts: list[ColumnVerdict] = []
@@ -21,11 +22,22 @@ class ScipyMonitor(DriftMonitor):
     def check(self, reference: pd.DataFrame, current: pd.DataFrame, batch: str):
         self.require_columns(reference, current)
         self.batch = batch
-        self.verdicts = scipy_verdicts(reference, current, self.numeric, self.categorical)
+        self.verdicts = stats.scipy_verdicts(reference, current, self.numeric, self.categorical)
         return self.verdicts
 
     def report(self, directory: Path) -> Path:
         path = Path(directory) / f"drift-{self.batch}.html"
-        table = pd.DataFrame([asdict(v) for v in self.verdicts]).to_html(index=False)
-        path.write_text(f"<html><body><h1>Drift: {self.batch}</h1>{table}</body></html>")
+        html_table(path, self.batch, self.verdicts)
         return path
+
+    def user_code(self) -> dict[str, str]:
+        return {
+            "statistics code (scipy KS / chi-square)": source_of(*stats.USER_CODE),
+            "threshold and verdicts": source_of(stats.scipy_verdicts),
+            "HTML table of the verdicts": source_of(html_table),
+        }
+
+
+def html_table(path: Path, batch: str, verdicts: list[ColumnVerdict]) -> None:
+    table = pd.DataFrame([asdict(v) for v in verdicts]).to_html(index=False)
+    path.write_text(f"<html><body><h1>Drift: {batch}</h1>{table}</body></html>")

@@ -4,14 +4,13 @@
 Wasserstein distance for numbers, Jensen-Shannon distance for categories, threshold
 0.1). ``EvidentlyKsMonitor`` asks for the baseline's tests by name (``ks`` and
 ``chisquare``, p < 0.05), so the two settings can be compared on the same batches.
+The verdicts are Evidently's own: the status of each column's ValueDrift test.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from adapters import servers
-from adapters.monitoring.base import ColumnVerdict, DriftMonitor
+from adapters.monitoring.base import ColumnVerdict, Dashboard, DriftMonitor, source_of
 
 os.environ.setdefault("DO_NOT_TRACK", "1")  # Evidently's usage telemetry off (UI server too)
 _JSON = {"Content-Type": "application/json"}
@@ -27,41 +26,37 @@ _JSON = {"Content-Type": "application/json"}
 
 class EvidentlyMonitor(DriftMonitor):
     name = "evidently"
+    detection = "Evidently's default drift methods and thresholds, decided by Evidently"
     preset_options: dict = {}
 
     def setup(self) -> None:
-        evidently = self.step("import evidently", _import_evidently)
+        self.step("import evidently", _import_evidently)
         self.definition = self.step(
             "declare numerical and categorical columns in a DataDefinition",
-            lambda: evidently.DataDefinition(
-                numerical_columns=list(self.numeric), categorical_columns=list(self.categorical)
-            ),
+            lambda: data_definition(self.numeric, self.categorical),
         )
-        self.evidently, self.workspace, self.project = evidently, None, None
+        self.workspace, self.project = None, None
         self.stored_scores: list[dict[str, float]] = []
 
     def check(self, reference: pd.DataFrame, current: pd.DataFrame, batch: str):
-        from evidently.presets import DataDriftPreset
-
         self.require_columns(reference, current)
+        self.batch, self.run = batch, self.evidently_run(reference, current)
+        self.last = self.verdicts(self.run.dict())
+        return self.last
+
+    def evidently_run(self, reference: pd.DataFrame, current: pd.DataFrame):
         columns = [*self.numeric, *self.categorical]
-        report = self.evidently.Report([DataDriftPreset(**self.preset_options)], include_tests=True)
         with warnings.catch_warnings():
             # chisquare divides by the zero expected count of a category new in the batch;
             # its p-value of 0 is the right verdict
             warnings.simplefilter("ignore", RuntimeWarning)
-            self.run = report.run(
-                self._dataset(current[columns]), self._dataset(reference[columns])
+            return drift_report(
+                reference[columns], current[columns], self.definition, self.preset_options
             )
-        self.batch, self.last = batch, self.verdicts(self.run.dict())
-        return self.last
-
-    def _dataset(self, frame: pd.DataFrame):
-        return self.evidently.Dataset.from_pandas(frame, data_definition=self.definition)
 
     @staticmethod
     def verdicts(result: dict) -> list[ColumnVerdict]:
-        """One verdict per ValueDrift test; the score is its metric's value."""
+        """One verdict per ValueDrift test (its status); the score is its metric's value."""
         values = {metric["id"]: metric["value"] for metric in result["metrics"]}
         out = []
         for test in result["tests"]:
@@ -81,50 +76,82 @@ class EvidentlyMonitor(DriftMonitor):
     def history(self) -> int:
         """Add the last run to a local Workspace project; its stored runs form the history."""
         if self.workspace is None:
-            from evidently.ui.workspace import Workspace
-
-            self.workspace = Workspace.create(str(self.workdir / "workspace"))
-            self.project = self.workspace.create_project("wish drift")
+            self.workspace, self.project = workspace_project(self.workdir / "workspace")
         self.workspace.add_run(self.project.id, self.run)
         self.stored_scores.append({v.column: v.score for v in self.last})
         return len(self.workspace.list_runs(self.project.id))
 
-    def dashboard(self, directory: Path) -> str:
-        """A panel of each column's drift score, read back through a real `evidently ui`."""
-        from evidently.sdk.models import PanelMetric
-        from evidently.sdk.panels import line_plot_panel
-
+    def dashboard(self, directory: Path) -> Dashboard:
+        """A panel of each column's drift score, read back through a real `evidently ui`
+        (a server started for this alone: its memory is reported on its own)."""
         if self.project is None:
             self.history()
         columns = [*self.numeric, *self.categorical]
-        metrics = [
-            PanelMetric(legend=c, metric="ValueDrift", metric_labels={"column": c}) for c in columns
-        ]
-        self.project.dashboard.add_panel(line_plot_panel("Drift score per column", metrics))
-        with self._ui_server() as url:
-            shown = ui_series(url, str(self.project.id))
-        expected = {c: [run[c] for run in self.stored_scores] for c in columns}
-        if shown != expected:
-            raise AssertionError("the evidently ui dashboard shows other scores than the runs")
-        return (
-            f"a panel of {len(columns)} drift-score series over {len(self.stored_scores)} runs, "
-            "served by `evidently ui` on 127.0.0.1 with the runs' scores"
+        add_drift_panel(self.project, columns)
+        server = servers.Server(self._ui_command, self.workdir, {"DO_NOT_TRACK": "1"})
+        try:
+            server.start(health="/api/v2/projects", timeout=180)
+            shown = ui_series(server.url, str(self.project.id))
+        finally:
+            server.stop()
+        return Dashboard(
+            location=server.url,
+            served_by="evidently ui",
+            shown=shown,
+            expected={c: [run[c] for run in self.stored_scores] for c in columns},
+            note=f"project {self.project.id}: series read back through the UI's data API",
+            server_rss_mb=server.peak_rss_bytes / 2**20,
         )
 
-    @contextlib.contextmanager
-    def _ui_server(self):
-        port = servers.free_port()
-        command = [sys.executable, "-m", "evidently.cli", "ui", "--host", "127.0.0.1"]
-        command += ["--port", str(port), "--workspace", str(self.workdir / "workspace")]
-        with (self.workdir / "ui.log").open("w") as log:
-            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-            try:
-                url = f"http://127.0.0.1:{port}"
-                servers.wait_for(lambda: servers.http(f"{url}/api/v2/projects") is not None,
-                                 "evidently ui ready", timeout=180)  # fmt: skip
-                yield url
-            finally:
-                servers.stop(process)
+    def _ui_command(self, port: int) -> list[str]:
+        command = [sys.executable, "-m", "evidently.cli", "ui", "--host", servers.HOST]
+        return [*command, "--port", str(port), "--workspace", str(self.workdir / "workspace")]
+
+    def user_code(self) -> dict[str, str]:
+        return {
+            "drift report definition": source_of(data_definition, drift_report),
+            "workspace project and dashboard panel": source_of(workspace_project, add_drift_panel),
+        }
+
+
+class EvidentlyKsMonitor(EvidentlyMonitor):
+    name = "evidently_ks"
+    detection = "Evidently's ks / chisquare options (p < 0.05), decided by Evidently"
+    preset_options = {"num_method": "ks", "cat_method": "chisquare"}
+
+
+def data_definition(numeric, categorical):
+    from evidently import DataDefinition
+
+    return DataDefinition(numerical_columns=list(numeric), categorical_columns=list(categorical))
+
+
+def drift_report(reference, current, definition, options: dict):
+    from evidently import Dataset, Report
+    from evidently.presets import DataDriftPreset
+
+    report = Report([DataDriftPreset(**options)], include_tests=True)
+    return report.run(
+        Dataset.from_pandas(current, data_definition=definition),
+        Dataset.from_pandas(reference, data_definition=definition),
+    )
+
+
+def workspace_project(directory: Path):
+    from evidently.ui.workspace import Workspace
+
+    workspace = Workspace.create(str(directory))
+    return workspace, workspace.create_project("wish drift")
+
+
+def add_drift_panel(project, columns) -> None:
+    from evidently.sdk.models import PanelMetric
+    from evidently.sdk.panels import line_plot_panel
+
+    metrics = [
+        PanelMetric(legend=c, metric="ValueDrift", metric_labels={"column": c}) for c in columns
+    ]
+    project.dashboard.add_panel(line_plot_panel("Drift score per column", metrics))
 
 
 def ui_series(url: str, project_id: str) -> dict[str, list[float]]:
@@ -140,11 +167,6 @@ def ui_series(url: str, project_id: str) -> dict[str, list[float]]:
         f"{url}/api/v2/snapshots/{project_id}/data_series_batch", body, "POST", _JSON
     )
     return {s["params"]["column"]: s["values"] for s in json.loads(reply)["series"]}
-
-
-class EvidentlyKsMonitor(EvidentlyMonitor):
-    name = "evidently_ks"
-    preset_options = {"num_method": "ks", "cat_method": "chisquare"}
 
 
 def _import_evidently():

@@ -1,121 +1,213 @@
-"""A real Prometheus and Pushgateway (Debian's programs), started for one adapter.
+"""Prometheus + Pushgateway + a PromQL alert rule, with real servers (Debian's packages).
 
-Both bind 127.0.0.1 on free ports, keep their data in the adapter's temp dir (the
-Pushgateway persists nothing), and are stopped by ``stop``. Prometheus scrapes the
-Pushgateway every second with ``honor_labels`` (so pushed labels are kept) and
-evaluates the alerting rules in ``rules.yml`` every second.
+``PrometheusAlerting`` is what both Prometheus tools share. Each check pushes one gauge
+per column to the Pushgateway: the statistic (a p-value or a distance), never a verdict.
+Prometheus scrapes it, evaluates the alert rule that holds the thresholds
+(``drift_p_value < 0.05``, ``drift_distance >= 0.1``, per column), and the verdicts are
+the rule's firing alerts, read back over Prometheus's HTTP API. The Grafana dashboard is
+only generated (``grafana_dashboard``): no Grafana server runs here.
+
+``PrometheusMonitor`` computes the statistics with the baseline's scipy code, so its
+detection is the baseline's; what Prometheus adds is the alerting and the history.
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
-import urllib.parse
-from dataclasses import dataclass, field
+import abc
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from adapters.servers import ServerError, free_port, http, stop, wait_for
+import pandas as pd
 
-INTERVAL = "1s"
-PROGRAMS = ("prometheus", "prometheus-pushgateway")
+from adapters import servers
+from adapters.base import NotRunnable
+from adapters.monitoring import grafana_dashboard, stats
+from adapters.monitoring.base import Alert, ColumnVerdict, Dashboard, DriftMonitor, source_of
+from adapters.monitoring.prometheus_stack import INTERVAL_SECONDS, PROGRAMS, Stack
+
+GAUGES = '{__name__=~"drift_p_value|drift_distance"'  # + the batch label and "}"
+NO_GRAFANA = (
+    "generated with grafana-foundation-sdk, not rendered: no Grafana server here (Debian "
+    "has no grafana package); each panel's PromQL was run against Prometheus"
+)
 
 
-def config(pushgateway_port: int) -> str:
-    return f"""global:
-  scrape_interval: {INTERVAL}
-  evaluation_interval: {INTERVAL}
-rule_files: [rules.yml]
-scrape_configs:
-  - job_name: pushgateway
-    honor_labels: true
-    static_configs:
-      - targets: ["127.0.0.1:{pushgateway_port}"]
+@dataclass(frozen=True)
+class Statistic:
+    # one column's drift statistic as pushed: kind is "p_value" or "distance"
+
+    column: str
+    value: float
+    test: str
+    kind: str
+
+
+def alert_rules(p_value_level: float, distance_level: float) -> str:
+    summary = "{{ $labels.column }} drifted in batch {{ $labels.batch }} ({{ $value }})"
+    return f"""groups:
+  - name: drift
+    rules:
+      - alert: ColumnDrift
+        expr: drift_p_value < {p_value_level}
+        annotations: {{summary: "{summary}"}}
+      - alert: ColumnDrift
+        expr: drift_distance >= {distance_level}
+        annotations: {{summary: "{summary}"}}
 """
 
 
-@dataclass
-class Stack:
-    """The two servers of one adapter; ``start`` then ``stop``."""
+def push_statistics(pushgateway: str, batch: str, statistics: list[Statistic], rows: int):
+    # one gauge per column, labelled with the batch, the column and the test
+    lines = []
+    for kind in sorted({s.kind for s in statistics}):
+        lines.append(f"# TYPE drift_{kind} gauge")
+        lines += [
+            f'drift_{kind}{{batch="{batch}",column="{s.column}",test="{s.test}"}} {s.value!r}'
+            for s in statistics
+            if s.kind == kind
+        ]
+    lines += ["# TYPE drift_batch_rows gauge", f'drift_batch_rows{{batch="{batch}"}} {rows}']
+    body = ("\n".join(lines) + "\n").encode()
+    servers.http(f"{pushgateway}/metrics/job/drift", body, "PUT")
 
-    directory: Path
-    processes: list[subprocess.Popen] = field(default_factory=list)
-    logs: list = field(default_factory=list)
-    ports: list[int] = field(default_factory=list)
 
-    @property
-    def pushgateway(self) -> str:
-        return f"http://127.0.0.1:{self.ports[0]}"
+class PrometheusAlerting(DriftMonitor):
+    """Push per-column statistics; Prometheus's alert rule decides which columns drifted."""
 
-    @property
-    def prometheus(self) -> str:
-        return f"http://127.0.0.1:{self.ports[1]}"
+    system_packages = PROGRAMS
+    p_value_level, distance_level = 0.05, 0.1  # the rule's thresholds (Evidently's defaults)
 
-    def write_config(self, rules: str) -> None:
-        self.ports = [free_port(), free_port()]
-        (self.directory / "rules.yml").write_text(rules)
-        (self.directory / "prometheus.yml").write_text(config(self.ports[0]))
-
-    def start(self) -> None:
-        d, (push_port, prom_port) = self.directory, self.ports
-        self._spawn(
-            "pushgateway",
-            [PROGRAMS[1], f"--web.listen-address=127.0.0.1:{push_port}", "--persistence.file="],
+    def setup(self) -> None:
+        self.stack = Stack(self.workdir)
+        self.step(
+            f"write prometheus.yml (scrape the Pushgateway every {INTERVAL_SECONDS:g} s, "
+            "honor_labels) and rules.yml (alert ColumnDrift per column when its p-value < "
+            f"{self.p_value_level} or its distance >= {self.distance_level})",
+            self._write_config,
         )
-        self._spawn(
-            "prometheus",
-            [
-                PROGRAMS[0],
-                f"--config.file={d / 'prometheus.yml'}",
-                f"--storage.tsdb.path={d / 'data'}",
-                f"--web.listen-address=127.0.0.1:{prom_port}",
-                f"--web.console.templates={d}",
-                f"--web.console.libraries={d}",
-            ],
-        )
-        for name, url in (("pushgateway", self.pushgateway), ("prometheus", self.prometheus)):
-            wait_for(lambda u=url, n=name: self._ready(u, n), f"{name} ready on {url}")
+        self.step("start prometheus-pushgateway and prometheus on 127.0.0.1", self._start)
+        self.step("wait for Prometheus to scrape the Pushgateway", self.stack.wait_scraped)
 
-    def _spawn(self, name: str, command: list[str]) -> None:
-        log = (self.directory / f"{name}.log").open("w")
-        self.logs.append(log)
-        self.processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT))
+    def _write_config(self) -> None:
+        self.stack.write_config(alert_rules(self.p_value_level, self.distance_level))
 
-    def _ready(self, url: str, name: str) -> bool:
-        for process in self.processes:
-            if process.poll() is not None:
-                log = (self.directory / f"{name}.log").read_text().strip().splitlines()
-                raise ServerError(f"{name} exited: {(log or ['no output'])[-1]}")
-        return http(f"{url}/-/ready") is not None
+    def _start(self) -> None:
+        """Start both servers; new ports when another process took one in between."""
+        for attempt in range(3):
+            try:
+                return self.stack.start()
+            except servers.ServerError as error:
+                self.stack.stop()
+                if "address already in use" not in str(error) or attempt == 2:
+                    raise NotRunnable(f"the Prometheus servers did not start: {error}") from error
+                self._write_config()
 
-    def wait_scraped(self) -> float:
-        """Wait until Prometheus has scraped the Pushgateway once (its target is up)."""
-        return wait_for(self._target_up, "the first scrape of the Pushgateway")
+    def close(self) -> None:
+        if hasattr(self, "stack"):
+            self.stack.stop()
+        super().close()
 
-    def _target_up(self) -> bool:
-        targets = self.api("targets")["activeTargets"]
-        return bool(targets) and targets[0]["health"] == "up"
+    @abc.abstractmethod
+    def statistics(self, reference: pd.DataFrame, current: pd.DataFrame) -> list[Statistic]:
+        """One Statistic per monitored column, in the monitored order; no threshold."""
 
-    def push(self, job: str, body: str) -> None:
-        """Replace the metrics of ``job`` on the Pushgateway (text exposition format)."""
-        http(f"{self.pushgateway}/metrics/job/{job}", body.encode(), "PUT")
+    @abc.abstractmethod
+    def statistics_code(self) -> dict[str, str]:
+        """The user code that computes the statistics: label -> source."""
 
-    def api(self, path: str, **params: str):
-        query = f"?{urllib.parse.urlencode(params)}" if params else ""
-        reply = json.loads(http(f"{self.prometheus}/api/v1/{path}{query}"))
-        if reply.get("status") != "success":
-            raise ServerError(f"Prometheus refused {path}: {reply.get('error', reply)}")
-        return reply["data"]
+    def check(self, reference: pd.DataFrame, current: pd.DataFrame, batch: str):
+        """Push the statistics; the verdicts are the alerts Prometheus's rule fires."""
+        self.require_columns(reference, current)
+        self.batch, self.rows = batch, len(current)
+        self.pushed = self.statistics(reference, current)
+        started = time.perf_counter()
+        push_statistics(self.stack.pushgateway, batch, self.pushed, self.rows)
+        selector = f'{GAUGES},batch="{batch}"}}'
+        rules = self.stack.wait_evaluated(selector, len(self.pushed), time.time())
+        self.fired_after = time.perf_counter() - started
+        firing = firing_columns([a for rule in rules for a in rule["alerts"]], batch)
+        values = _by_column(self.stack.query(selector))
+        return [ColumnVerdict(s.column, s.column in firing, values[s.column], s.test)
+                for s in self.pushed]  # fmt: skip
 
-    def query(self, expr: str) -> list[dict]:
-        return self.api("query", query=expr)["result"]
+    def alert(self, batch: str, verdicts: list[ColumnVerdict]) -> Alert | None:
+        """The drift alerts Prometheus reports firing for ``batch`` (the last checked)."""
+        if batch != self.batch:
+            raise ValueError(f"alert reads the last checked batch ({self.batch}), not {batch}")
+        firing = firing_columns(self.stack.api("alerts")["alerts"], batch)
+        return Alert(batch, tuple(sorted(firing)), "the tool", self.fired_after) if firing else None
 
-    def firing(self) -> list[dict]:
-        return [a for a in self.api("alerts")["alerts"] if a["state"] == "firing"]
+    def report(self, directory: Path) -> Path:
+        """The generated Grafana dashboard JSON (nothing renders it here)."""
+        return grafana_dashboard.write(Path(directory) / f"grafana-dashboard-{self.batch}.json")
 
-    def stop(self) -> None:
-        for process in self.processes:
-            stop(process)
-        self.processes.clear()
-        for log in self.logs:
-            log.close()
-        self.logs.clear()
+    def dashboard(self, directory: Path) -> Dashboard:
+        """The dashboard JSON, and what each panel's PromQL returns from Prometheus."""
+        path = grafana_dashboard.write(Path(directory) / "grafana-dashboard.json")
+        queries = grafana_dashboard.panel_queries(path).values()
+        shown = {expr: _sorted_values(self.stack.query(expr)) for expr in queries}
+        return Dashboard(str(path), "", shown, self._expected_panels(), NO_GRAFANA)
+
+    def _expected_panels(self) -> dict[str, list[float]]:
+        """What each panel query must return: the last push and the alerts it fired."""
+        by_column = sorted(self.pushed, key=lambda s: s.column)
+        firing = firing_columns(self.stack.api("alerts")["alerts"], self.batch)
+        return {
+            "drift_p_value": [s.value for s in by_column if s.kind == "p_value"],
+            "drift_distance": [s.value for s in by_column if s.kind == "distance"],
+            'ALERTS{alertname="ColumnDrift"}': [1.0] * len(firing),
+            "drift_batch_rows": [float(self.rows)],
+        }
+
+    def history(self) -> int:
+        """Batches Prometheus holds samples of within the last hour."""
+        expr = f"count(count by (batch) (last_over_time({GAUGES}}}[1h])))"
+        result = self.stack.query(expr)
+        return int(float(result[0]["value"][1])) if result else 0
+
+    def user_code(self) -> dict[str, str]:
+        files = self.stack.config_files()
+        return self.statistics_code() | {
+            "alert rule (rules.yml)": files["rules.yml"],
+            "scrape config (prometheus.yml)": files["prometheus.yml"],
+            "push code (gauges to the Pushgateway)": source_of(Statistic, push_statistics),
+            "Grafana dashboard (grafana-foundation-sdk, not rendered here)": source_of(
+                grafana_dashboard.drift_dashboard
+            ),
+        }
+
+
+def firing_columns(alerts: list[dict], batch: str) -> set[str]:
+    """Columns of the firing ColumnDrift alerts of ``batch``."""
+    return {
+        a["labels"]["column"]
+        for a in alerts
+        if a["state"] == "firing"
+        and a["labels"].get("alertname") == "ColumnDrift"
+        and a["labels"].get("batch") == batch
+    }
+
+
+def _by_column(result: list[dict]) -> dict[str, float]:
+    return {r["metric"]["column"]: float(r["value"][1]) for r in result}
+
+
+def _sorted_values(result: list[dict]) -> list[float]:
+    rows = sorted(result, key=lambda r: r["metric"].get("column", ""))
+    return [float(r["value"][1]) for r in rows]
+
+
+class PrometheusMonitor(PrometheusAlerting):
+    name = "prometheus"
+    detection = (
+        "same statistics as baseline (scipy KS / chi-square); Prometheus evaluates the "
+        "alert threshold"
+    )
+
+    def statistics(self, reference: pd.DataFrame, current: pd.DataFrame) -> list[Statistic]:
+        found = stats.p_values(reference, current, self.numeric, self.categorical)
+        return [Statistic(column, p, test, "p_value") for column, p, test in found]
+
+    def statistics_code(self) -> dict[str, str]:
+        return {"statistics code (scipy KS / chi-square)": source_of(*stats.USER_CODE)}

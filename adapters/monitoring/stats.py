@@ -2,7 +2,9 @@
 
 Numbers: Kolmogorov-Smirnov on the non-missing values. Categories: chi-square test of
 independence on the reference and current counts, with "missing" as a category of its
-own, so a rise in missing values or a new category counts as drift.
+own, so a rise in missing values or a new category counts as drift. ``p_values`` is the
+statistics code alone (the Prometheus tool pushes its results and leaves the threshold to
+Prometheus); ``scipy_verdicts`` adds the baseline's threshold in Python.
 """
 
 from __future__ import annotations
@@ -12,23 +14,21 @@ import pandas as pd
 from adapters.monitoring.base import P_VALUE_LEVEL, ColumnVerdict
 
 
-def ks_verdict(column: str, reference: pd.Series, current: pd.Series) -> ColumnVerdict:
+def ks_p_value(reference: pd.Series, current: pd.Series) -> float:
     from scipy.stats import ks_2samp
 
-    p_value = float(ks_2samp(reference.dropna(), current.dropna()).pvalue)
-    return ColumnVerdict(column, p_value < P_VALUE_LEVEL, p_value, "ks p-value")
+    return float(ks_2samp(reference.dropna(), current.dropna()).pvalue)
 
 
-def chi_square_verdict(column: str, reference: pd.Series, current: pd.Series) -> ColumnVerdict:
+def chi_square_p_value(reference: pd.Series, current: pd.Series) -> float:
     from scipy.stats import chi2_contingency
 
     counts = pd.concat(
         [_counts(reference), _counts(current)], axis=1, keys=["reference", "current"]
     ).fillna(0)
     if len(counts) < 2:  # one value in both: nothing can have moved
-        return ColumnVerdict(column, False, 1.0, "chi-square p-value")
-    p_value = float(chi2_contingency(counts.to_numpy()).pvalue)
-    return ColumnVerdict(column, p_value < P_VALUE_LEVEL, p_value, "chi-square p-value")
+        return 1.0
+    return float(chi2_contingency(counts.to_numpy()).pvalue)
 
 
 def _counts(values: pd.Series) -> pd.Series:
@@ -37,11 +37,22 @@ def _counts(values: pd.Series) -> pd.Series:
     return counts
 
 
+def p_values(reference, current, numeric, categorical) -> list[tuple[str, float, str]]:
+    # (column, p-value, test) for every monitored column
+    numbers = [(c, ks_p_value(reference[c], current[c]), "ks p-value") for c in numeric]
+    return numbers + [
+        (c, chi_square_p_value(reference[c], current[c]), "chi-square p-value") for c in categorical
+    ]
+
+
 def scipy_verdicts(
     reference: pd.DataFrame,
     current: pd.DataFrame,
     numeric: tuple[str, ...],
     categorical: tuple[str, ...],
 ) -> list[ColumnVerdict]:
-    numbers = [ks_verdict(c, reference[c], current[c]) for c in numeric]
-    return numbers + [chi_square_verdict(c, reference[c], current[c]) for c in categorical]
+    found = p_values(reference, current, numeric, categorical)
+    return [ColumnVerdict(c, p < P_VALUE_LEVEL, p, test) for c, p, test in found]
+
+
+USER_CODE = (ks_p_value, chi_square_p_value, _counts, p_values)  # the statistics a user writes
