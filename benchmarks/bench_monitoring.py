@@ -8,15 +8,17 @@ combined batch.
 
 from __future__ import annotations
 
+import math
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from adapters import registry
-from adapters.base import NotSupported
 from adapters.monitoring.base import drifted_columns
+from adapters.monitoring.prometheus_stack import INTERVAL_SECONDS
 from benchmarks import harness
 from reports.results import stats
 
@@ -53,6 +55,12 @@ def workload(bench_options, rows):
 @pytest.fixture(scope="module")
 def monitor(tool, rows, recorder):
     with harness.opened(recorder, registry.load(STAGE, tool)(), rows) as adapter:
+        record = recorder.record(tool, rows)
+        record.details["detection"] = adapter.detection
+        record.details["system_packages"] = list(adapter.system_packages)
+        record.user_code = {
+            label: harness.code_lines(text) for label, text in adapter.user_code().items()
+        }
         yield adapter
 
 
@@ -78,8 +86,9 @@ def test_check(benchmark, monitor, workload, recorder, bench_options, tool, rows
         found = set(drifted_columns(verdicts))
         calm = drifted_columns(monitor.check(reference, unchanged.frame, "unchanged"))
         record.details.setdefault("notes", []).append(
-            "Peak RSS covers the whole trial, generating the workload included (the same for "
-            "every tool at a size): compare it with the baseline's at that size."
+            "Memory while measured includes the servers the tool runs (Prometheus and the "
+            "Pushgateway for the Prometheus tools); a server started only for a probe "
+            "(`evidently ui`) is measured on its own (probe_dashboard_server_rss_mb)."
         )
         record.correctness["combined_recall"] = len(found & drifted.drifted) / len(drifted.drifted)
         record.measures |= {
@@ -95,22 +104,34 @@ def test_report_and_alert(monitor, workload, recorder, bench_options, tool, rows
         latencies, sizes = [], []
         for round_number in range(1 if rows >= 1_000_000 else min(3, bench_options.repeats)):
             batch = f"combined-{round_number}"
-            verdicts = monitor.check(reference, drifted.frame, batch)
-            alert = monitor.alert(batch, verdicts)
+            with harness.measuring():
+                verdicts = monitor.check(reference, drifted.frame, batch)
+                alert = monitor.alert(batch, verdicts)
             assert alert is not None, "no alert for a batch with drift"
             latencies.append(alert.seconds)
-            with tempfile.TemporaryDirectory(prefix="bakeoff-artifact-") as directory:
-                started = _now()
+            artifacts = tempfile.TemporaryDirectory(prefix="bakeoff-artifact-")
+            with artifacts as directory, harness.measuring():
+                started = time.perf_counter()
                 path = monitor.report(Path(directory))
-                sizes.append((path.stat().st_size, _now() - started))
+                sizes.append((path.stat().st_size, time.perf_counter() - started))
         record.timings["report"] = stats([seconds for _, seconds in sizes])
         record.timings["alert after verdicts"] = stats(latencies)
         record.measures["artifact_kb"] = round(sizes[-1][0] / 1024, 1)
+        if alert.raised_by != "the tool":
+            record.not_equivalent["alert after verdicts"] = (
+                "no alerting in the tool: bakeoff code raised the alert from the verdicts"
+            )
+        if path.suffix != ".html":
+            record.not_equivalent["report"] = (
+                f"writes {path.suffix} (a dashboard definition that nothing renders here), "
+                "not a page a person opens"
+            )
         record.details.setdefault("notes", []).append(
             f"Alert raised by {alert.raised_by}; the timed 'alert after verdicts' runs "
             + (
-                "from the push to the Pushgateway to Prometheus's rule firing "
-                "(1 s scrape and evaluation interval)."
+                "from the push to the Pushgateway until Prometheus's API reports the rule "
+                f"evaluation that fired ({INTERVAL_SECONDS:g} s scrape and evaluation "
+                "interval); the check's time includes the same wait."
                 if alert.raised_by == "the tool"
                 else "from the verdicts to bakeoff's own code raising it."
             )
@@ -142,11 +163,17 @@ def test_features(monitor, workload, recorder, tool, rows):
     reference, unchanged, drifted = workload
     with harness.trial(recorder, tool, rows) as record, tempfile.TemporaryDirectory() as scratch:
         verdicts = monitor.check(reference, drifted.frame, "probe-drifted")
-        record.features["per-column tests"] = _per_column(monitor, verdicts)
-        record.features["alerting"] = _alerting(monitor.alert("probe-drifted", verdicts))
-        record.features["HTML report"] = _html(monitor.report(Path(scratch)))
-        record.features["history over time"] = _history(monitor, reference, unchanged.frame)
-        record.features["dashboard"] = _probe(lambda: monitor.dashboard(Path(scratch)))
+        harness.record_probe(record, "per-column tests", lambda: _per_column(monitor, verdicts))
+        harness.record_probe(
+            record, "alerting", lambda: _alerting(monitor.alert("probe-drifted", verdicts))
+        )
+        harness.record_probe(record, "HTML report", lambda: _html(monitor, Path(scratch)))
+        harness.record_probe(
+            record, "history over time", lambda: _history(monitor, reference, unchanged.frame)
+        )
+        harness.record_probe(
+            record, "dashboard", lambda: _dashboard(monitor, Path(scratch), record.measures)
+        )
 
 
 class Tally:
@@ -198,56 +225,73 @@ class Tally:
         ]
 
 
-def _per_column(monitor, verdicts) -> dict:
+def _per_column(monitor, verdicts) -> str:
     expected = {*monitor.numeric, *monitor.categorical}
-    ok = {v.column for v in verdicts} == expected and all(v.test for v in verdicts)
-    return {
-        "ok": ok,
-        "evidence": f"{len(verdicts)} column verdicts; tests: {_tests_used(verdicts)}",
-    }
+    missing = expected - {v.column for v in verdicts if v.test}
+    if missing:
+        raise harness.Absent(f"no test named for {sorted(missing)}")
+    return f"{len(verdicts)} column verdicts; tests: {_tests_used(verdicts)}"
 
 
-def _html(path: Path) -> dict:
-    text = path.read_text(encoding="utf-8", errors="replace")[:5000].lower()
-    ok = path.suffix == ".html" and "<html" in text
-    return {"ok": ok, "evidence": f"{path.name}, {path.stat().st_size / 1024:.0f} KB"}
-
-
-def _alerting(alert) -> dict:
-    by_tool = alert is not None and alert.raised_by == "the tool"
-    evidence = (
-        f"the tool's own rule fired {alert.seconds:.2f} s after the push"
-        if by_tool
-        else "no alerting in the tool: bakeoff code raises the alert from the verdicts"
+def _alerting(alert) -> str:
+    if alert is None:
+        raise harness.Absent("no alert for a batch with drift")
+    if alert.raised_by != "the tool":
+        raise harness.Absent("no alerting in the tool: bakeoff code raises the alert")
+    return (
+        f"the tool's alert rule fired for {', '.join(alert.columns)} "
+        f"{alert.seconds:.2f} s after the push, read back from its alerts API"
     )
-    return {"ok": by_tool, "evidence": evidence}
 
 
-def _history(monitor, reference, unchanged) -> dict:
-    def two_checks() -> str:
-        before = monitor.history()
-        monitor.check(reference, unchanged, "probe-unchanged")
-        after = monitor.history()
-        if after <= before:
-            raise AssertionError(f"history did not grow ({before} -> {after})")
-        return f"the tool holds {after} checks after one more (was {before})"
-
-    return _probe(two_checks)
+CHARTS = ("plotly", "<svg", "<canvas", "<img")
 
 
-def _probe(action) -> dict:
-    try:
-        return {"ok": True, "evidence": action()}
-    except NotSupported as missing:
-        return {"ok": False, "evidence": str(missing)}
+def _html(monitor, directory: Path) -> str:
+    """An HTML page that shows every monitored column with charts of what moved."""
+    path = monitor.report(directory)
+    size = f"{path.name}, {path.stat().st_size / 1024:.0f} KB"
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix != ".html" or "<html" not in text[:5000].lower():
+        raise harness.Absent(f"{size}: not an HTML page")
+    absent = [c for c in (*monitor.numeric, *monitor.categorical) if c not in text]
+    if absent:
+        raise harness.Absent(f"{size}: no column {absent[0]!r} in the page")
+    charts = [chart for chart in CHARTS if chart in text]
+    if not charts:
+        raise harness.Absent(f"{size}: a table of the verdicts, no charts of the distributions")
+    return f"{size}: every monitored column, with charts ({', '.join(charts)})"
+
+
+def _history(monitor, reference, unchanged) -> str:
+    before = monitor.history()
+    monitor.check(reference, unchanged, "probe-unchanged")
+    after = monitor.history()
+    if after <= before:
+        raise harness.Absent(f"history did not grow ({before} -> {after})")
+    return f"the tool holds {after} checks after one more (was {before})"
+
+
+def _dashboard(monitor, directory: Path, measures: dict) -> str:
+    board = monitor.dashboard(directory)
+    if board.server_rss_mb is not None:
+        measures["probe_dashboard_server_rss_mb"] = round(board.server_rss_mb, 1)
+    differ = [s for s in board.expected if not _same(board.shown.get(s), board.expected[s])]
+    if differ:
+        raise harness.Absent(f"the dashboard shows other values than the checks for {differ}")
+    if not board.served_by:
+        raise harness.Absent(f"{Path(board.location).name}: {board.note}")
+    return f"served by {board.served_by} ({board.location}): {board.note}"
+
+
+def _same(shown: list[float] | None, expected: list[float]) -> bool:
+    return (
+        shown is not None
+        and len(shown) == len(expected)
+        and all(math.isclose(a, b, rel_tol=1e-12) for a, b in zip(shown, expected, strict=True))
+    )
 
 
 def _tests_used(verdicts) -> str:
     counts = Counter(v.test for v in verdicts)
     return ", ".join(f"{test} x{n}" for test, n in counts.items())
-
-
-def _now() -> float:
-    import time
-
-    return time.perf_counter()

@@ -11,8 +11,10 @@ from scenarios import drift
 
 pytestmark = pytest.mark.monitoring
 TOOLS = list(registry.tools("monitoring"))
+EVIDENTLY = ("evidently", "evidently_ks", "evidently_prometheus")
+PROMETHEUS = ("prometheus", "evidently_prometheus")  # Prometheus's rule decides the verdicts
 # Evidently drops missing values before its drift tests, so a rise in them goes unseen
-MISSES = {("evidently", "more_missing"), ("evidently_ks", "more_missing")}
+MISSES = {(tool, "more_missing") for tool in EVIDENTLY}
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +54,7 @@ def test_alert_names_the_drifted_columns(monitor, data):
     batch = batches["combined"]
     alert = monitor.alert("combined", monitor.check(reference, batch.frame, "combined"))
     assert alert is not None and batch.drifted <= set(alert.columns)
-    assert alert.raised_by == ("the tool" if monitor.name == "grafana" else "bakeoff code")
+    assert alert.raised_by == ("the tool" if monitor.name in PROMETHEUS else "bakeoff code")
 
 
 def test_one_verdict_per_monitored_column_with_its_test(monitor, data):
@@ -68,7 +70,7 @@ def test_report_is_written_for_the_last_check(monitor, data, tmp_path):
     monitor.check(reference, batches["origin_mix"].frame, "origin_mix")
     path = monitor.report(tmp_path)
     assert path.exists() and path.stat().st_size > 1000
-    assert path.suffix == (".json" if monitor.name == "grafana" else ".html")
+    assert path.suffix == (".json" if monitor.name == "prometheus" else ".html")
 
 
 def test_setup_steps_are_recorded(monitor):
@@ -93,12 +95,12 @@ def test_drift_injection_has_ground_truth():
 
 
 def test_prometheus_servers_are_stopped_and_ports_free():
-    reason = registry.missing("monitoring", "grafana")
+    reason = registry.missing("monitoring", "prometheus")
     if reason:
         pytest.skip(f"not run: {reason}")
     from adapters.servers import port_is_free
 
-    with registry.load("monitoring", "grafana")() as adapter:
+    with registry.load("monitoring", "prometheus")() as adapter:
         ports, pids = list(adapter.stack.ports), [p.pid for p in adapter.stack.processes]
         listening = subprocess.run(["ss", "-ltnH"], capture_output=True, text=True).stdout
         assert all(f"127.0.0.1:{port} " in listening for port in ports)
@@ -127,3 +129,59 @@ def test_history_grows_with_each_check_where_the_tool_keeps_one(monitor, data):
         return
     monitor.check(reference, batches["unchanged"].frame, "history-2")
     assert monitor.history() == before + 1
+
+
+@pytest.mark.parametrize("tool", PROMETHEUS)
+def test_prometheus_rule_decides_the_verdicts(tool, data):
+    """With thresholds no statistic can pass, Prometheus's rule fires for nothing: the
+    verdicts are the rule's, not a flag computed in Python."""
+    reason = registry.missing("monitoring", tool)
+    if reason:
+        pytest.skip(f"not run: {reason}")
+    never = type("Never", (registry.load("monitoring", tool),), {})
+    never.p_value_level, never.distance_level = 0.0, 2.0  # p >= 0; distances <= 1
+    reference, batches = data
+    with never() as monitor:
+        assert "drift_p_value < 0.0" in monitor.user_code()["alert rule (rules.yml)"]
+        verdicts = monitor.check(reference, batches["combined"].frame, "combined")
+        assert drifted_columns(verdicts) == ()
+        assert monitor.alert("combined", verdicts) is None
+        assert any(v.score < 0.05 for v in verdicts)  # the statistics did move
+
+
+def test_user_code_names_what_a_user_writes(monitor):
+    code = monitor.user_code()
+    assert code and all(text.strip() for text in code.values())
+    if monitor.name in PROMETHEUS:
+        assert "drift_p_value < 0.05" in code["alert rule (rules.yml)"]
+        assert "honor_labels: true" in code["scrape config (prometheus.yml)"]
+        assert monitor.system_packages == ("prometheus", "prometheus-pushgateway")
+        assert registry.lookup("monitoring", monitor.name).programs == monitor.system_packages
+    else:
+        assert monitor.system_packages == ()
+
+
+def test_detection_says_where_the_verdict_comes_from(monitor):
+    if monitor.name == "prometheus":
+        assert monitor.detection.startswith("same statistics as baseline")
+    if monitor.name in PROMETHEUS:
+        assert monitor.detection.endswith("Prometheus evaluates the alert threshold")
+    assert monitor.detection
+
+
+def test_dashboard_says_what_serves_it_and_what_it_shows(monitor, data, tmp_path):
+    if monitor.name in ("evidently", "evidently_ks"):
+        pytest.skip(
+            "starts `evidently ui` (minutes here): probed by benchmarks/bench_monitoring.py"
+        )
+    reference, batches = data
+    monitor.check(reference, batches["combined"].frame, "combined")
+    try:
+        board = monitor.dashboard(tmp_path)
+    except NotSupported:
+        assert monitor.name == "baseline"
+        return
+    assert board.served_by == ""  # a Grafana JSON file that nothing renders here
+    assert "not rendered" in board.note
+    assert board.shown == board.expected
+    assert len(board.expected['ALERTS{alertname="ColumnDrift"}']) == 3
