@@ -12,7 +12,15 @@ import importlib.util
 import shutil
 from dataclasses import dataclass
 
-STAGES = ("validation", "tracking", "versioning", "orchestration", "serving", "monitoring")
+STAGES = (
+    "validation",
+    "tracking",
+    "versioning",
+    "orchestration",
+    "serving",
+    "monitoring",
+    "cicd",
+)
 
 
 @dataclass(frozen=True)

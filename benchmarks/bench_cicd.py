@@ -1,0 +1,139 @@
+"""CI/CD stage: the same pipeline run by each CI system on the generated repository.
+
+Timed: a pipeline run from the trigger to the verdict, cold (the first run on a fresh
+repository and empty tool caches) and warm (later runs), and a failing run (a pushed
+lint defect). Judged the same way for every system, from the repository's job log:
+whether the matrix jobs overlapped, whether a failed job blocked the later ones, and the
+recall of each system's own config checker on injected config defects.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from adapters import registry
+from adapters.cicd import repo
+from benchmarks import harness
+
+STAGE = "cicd"
+SIZES = (repo.DATA_ROWS,)
+QUICK_SIZES = (repo.DATA_ROWS,)
+REPEATS = 3
+
+pytestmark = pytest.mark.cicd
+
+
+@pytest.fixture(scope="module")
+def runner(tool, rows, recorder):
+    with harness.opened(recorder, registry.load(STAGE, tool)(rows=rows), rows) as adapter:
+        yield adapter
+
+
+def _passing_run(runner):
+    runner.repo.clear_artefacts()
+    run = runner.run_pipeline()
+    assert run.returncode == 0, f"the pipeline failed on the clean repository: {run.output}"
+    return run
+
+
+def test_pipeline(benchmark, runner, recorder, bench_options, tool, rows):
+    with harness.trial(recorder, tool, rows) as record:
+        started = time.perf_counter()
+        with harness.measuring():
+            cold = _passing_run(runner)
+        recorder.once(tool, rows, "pipeline_cold", time.perf_counter() - started)
+        jobs = runner.repo.jobs()
+        harness.measure(benchmark, "pipeline_warm", _passing_run, runner,
+                        rounds=bench_options.repeats)  # fmt: skip
+        recorder.timing(tool, rows, "pipeline_warm", benchmark)
+        record.user_code = {
+            path: harness.code_lines(text) for path, text in runner.config_files().items()
+        }
+        record.measures["pipeline_cold_reported_s"] = round(cold.seconds, 3)
+        record.details["tables"] = [jobs_table("Jobs of the cold run", jobs)]
+        harness.record_probe(record, "matrix jobs run in parallel",
+                             lambda: matrix_overlap(runner.repo.jobs()))  # fmt: skip
+    assert sorted(job.name for job in jobs) == sorted(repo.JOBS)
+    assert runner.repo.models() == sorted(repo.CONFIGS)
+
+
+def test_failure_handling(runner, recorder, tool, rows):
+    with harness.trial(recorder, tool, rows) as record:
+        runner.repo.clear_artefacts()
+        runner.repo.push_lint_defect()
+        started = time.perf_counter()
+        with harness.measuring():
+            failed = runner.run_pipeline()
+        recorder.once(tool, rows, "pipeline_failing", time.perf_counter() - started)
+        jobs = runner.repo.jobs()
+        runner.repo.revert_head()
+        harness.record_probe(record, "failed job blocks later jobs",
+                             lambda: blocked(jobs))  # fmt: skip
+        harness.record_probe(record, "names the failed job", lambda: named(failed))
+        record.measures["failing_run_exit_code"] = failed.returncode
+    assert failed.returncode != 0, "a failing lint job gave a passing verdict"
+    assert [job.name for job in jobs] == ["lint"], "jobs after the failed lint job ran"
+    assert failed.failed_job == "lint"
+
+
+def test_config_checks(runner, recorder, tool, rows):
+    defects = runner.defective_configs()
+    if not defects:
+        pytest.skip(f"{tool} has no checker of its pipeline config")
+    with harness.trial(recorder, tool, rows) as record:
+        clean_findings = runner.check_config(runner.config_files())
+        rows_out, caught_total, injected_total = [], 0, 0
+        for kind, variants in defects.items():
+            caught = sum(1 for files in variants if runner.check_config(files))
+            rows_out.append([kind, len(variants), caught, caught / len(variants)])
+            caught_total, injected_total = caught_total + caught, injected_total + len(variants)
+        record.correctness = {
+            "config_defect_recall": caught_total / injected_total,
+            "config_defects_injected": injected_total,
+            "clean_config_findings": len(clean_findings),
+        }
+        record.details.setdefault("tables", []).append({
+            "title": "Config checker: injected defects caught, per kind",
+            "columns": ["defect kind", "injected", "caught", "recall"],
+            "rows": rows_out,
+        })  # fmt: skip
+    assert clean_findings == [], f"the checker flags the clean config: {clean_findings}"
+
+
+def matrix_overlap(jobs) -> str:
+    """Yes when the matrix jobs' runs overlapped in time."""
+    train = [job for job in jobs if job.name.startswith("train-")]
+    if len(train) < 2 or any(job.end is None for job in train):
+        raise harness.Absent(f"only {len(train)} matrix job(s) finished")
+    overlap = min(job.end for job in train) - max(job.start for job in train)
+    if overlap <= 0:
+        raise harness.Absent(f"the matrix jobs ran one after the other ({-overlap:.2f} s apart)")
+    return f"the {len(train)} matrix jobs overlapped for {overlap:.2f} s"
+
+
+def blocked(jobs) -> str:
+    later = [job.name for job in jobs if job.name != "lint"]
+    if later:
+        raise harness.Absent(f"jobs after the failed lint job still ran: {', '.join(later)}")
+    return "only the lint job ran; test, validate and train were not started"
+
+
+def named(run) -> str:
+    if run.failed_job != "lint":
+        raise harness.Absent(f"the output names {run.failed_job!r} as failed, not 'lint'")
+    return f"exit code {run.returncode}; the system names job 'lint' as failed"
+
+
+def jobs_table(title: str, jobs) -> dict:
+    first = min((job.start for job in jobs), default=0.0)
+
+    def offset(stamp):
+        return None if stamp is None else round(stamp - first, 2)
+
+    return {
+        "title": title,
+        "columns": ["job", "started, s", "ended, s", "exit status"],
+        "rows": [[job.name, offset(job.start), offset(job.end), job.status] for job in jobs],
+    }
