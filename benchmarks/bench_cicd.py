@@ -45,13 +45,16 @@ def test_pipeline(benchmark, runner, recorder, bench_options, tool, rows):
             cold = _passing_run(runner)
         recorder.once(tool, rows, "pipeline_cold", time.perf_counter() - started)
         jobs = runner.repo.jobs()
+        # the cold run warmed the caches: no extra warm-up round
         harness.measure(benchmark, "pipeline_warm", _passing_run, runner,
-                        rounds=bench_options.repeats)  # fmt: skip
+                        rounds=bench_options.repeats, warmup=0)  # fmt: skip
         recorder.timing(tool, rows, "pipeline_warm", benchmark)
         record.user_code = {
             path: harness.code_lines(text) for path, text in runner.config_files().items()
         }
         record.measures["pipeline_cold_reported_s"] = round(cold.seconds, 3)
+        for process, megabytes in runner.servers_rss_mb().items():
+            record.measures[f"{process}_rss_mb"] = round(megabytes, 1)
         record.details["tables"] = [jobs_table("Jobs of the cold run", jobs)]
         harness.record_probe(record, "matrix jobs run in parallel",
                              lambda: matrix_overlap(runner.repo.jobs()))  # fmt: skip

@@ -20,6 +20,27 @@ def venv_program(name: str) -> str:
 
 TOOLS = {
     "baseline": Tool("adapters.cicd.baseline:MakeRunner", programs=("make", "git")),
+    "buildbot": Tool(
+        "adapters.cicd.buildbot:BuildbotRunner",
+        ("buildbot", "buildbot_worker"),
+        (venv_program("buildbot"), venv_program("buildbot-worker"), "git"),
+        hint=_HINT,
+    ),
+    "jenkins": Tool(
+        "adapters.cicd.jenkins:JenkinsRunner",
+        programs=("jenkins",),
+        hint="Jenkins, which no registry reachable here serves (no Debian package; "
+        "jenkins.war is on none of PyPI, npm or Debian)",
+    ),
+    "nox": Tool(
+        "adapters.cicd.local_runners:NoxRunner", ("nox",), (venv_program("nox"), "git"), hint=_HINT
+    ),
+    "pre_commit": Tool(
+        "adapters.cicd.local_runners:PreCommitRunner",
+        ("pre_commit",),
+        (venv_program("pre-commit"), "git"),
+        hint=_HINT,
+    ),
     "github_actions": Tool(
         "adapters.cicd.github_actions:ActRunner",
         programs=(venv_program("act"), venv_program("actionlint"), "git"),

@@ -91,6 +91,10 @@ class Runner(Adapter):
         """``{defect kind: [config files with that defect injected, ...]}``."""
         return {}
 
+    def servers_rss_mb(self) -> dict[str, float]:
+        """Resident memory of the system's long-running processes (server, worker), MB."""
+        return {}
+
     def environment(self) -> dict[str, str]:
         """Environment of the system's commands: its caches inside the workdir, so that
         the first run is really cold and nothing is left behind."""

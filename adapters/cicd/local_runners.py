@@ -1,0 +1,86 @@
+"""Local runners: the pipeline as pre-commit hooks and as nox sessions.
+
+Both run on a developer's machine (or inside any CI job), one job after another. The
+pre-commit hooks are ``repo: local`` with ``language: system``, so nothing is downloaded
+(python hooks would build their environments from the registry on the first run); the
+nox sessions use ``venv_backend="none"`` for the same reason: they run in this
+environment instead of creating and filling a virtual environment per session.
+"""
+
+from __future__ import annotations
+
+from adapters.cicd import venv_program
+from adapters.cicd.base import PipelineRun, Runner
+
+PRE_COMMIT_CONFIG = """\
+fail_fast: true
+repos:
+  - repo: local
+    hooks:
+      - {id: lint, name: lint, entry: make lint, language: system, pass_filenames: false, always_run: true}
+      - {id: test, name: test, entry: make test, language: system, pass_filenames: false, always_run: true}
+      - {id: validate, name: validate, entry: make validate, language: system, pass_filenames: false, always_run: true}
+      - {id: train-ridge, name: train-ridge, entry: make train save CONFIG=ridge, language: system, pass_filenames: false, always_run: true}
+      - {id: train-forest, name: train-forest, entry: make train save CONFIG=forest, language: system, pass_filenames: false, always_run: true}
+      - {id: report, name: report, entry: make report, language: system, pass_filenames: false, always_run: true}
+"""  # noqa: E501
+
+NOXFILE = """\
+import nox
+
+nox.options.default_venv_backend = "none"
+nox.options.stop_on_first_error = True
+
+
+@nox.session
+def lint(session):
+    session.run("make", "lint", external=True)
+
+
+@nox.session
+def test(session):
+    session.run("make", "test", external=True)
+
+
+@nox.session
+def validate(session):
+    session.run("make", "validate", external=True)
+
+
+@nox.session
+@nox.parametrize("config", ["ridge", "forest"])
+def train(session, config):
+    session.run("make", "train", "save", f"CONFIG={config}", external=True)
+
+
+@nox.session
+def report(session):
+    session.run("make", "report", external=True)
+"""
+
+
+class PreCommitRunner(Runner):
+    name = "pre_commit"
+
+    def config_files(self) -> dict[str, str]:
+        return {".pre-commit-config.yaml": PRE_COMMIT_CONFIG}
+
+    def environment(self) -> dict[str, str]:
+        return {**super().environment(), "PRE_COMMIT_HOME": str(self.workdir / "pre-commit")}
+
+    def run_pipeline(self) -> PipelineRun:
+        command = [venv_program("pre-commit"), "run", "--all-files", "--color", "never"]
+        return self.execute(command, r"- hook id: (\S+)")
+
+    def check_config(self, files: dict[str, str]) -> list[str]:
+        raise self.not_supported("check_config", "not measured here")
+
+
+class NoxRunner(Runner):
+    name = "nox"
+
+    def config_files(self) -> dict[str, str]:
+        return {"noxfile.py": NOXFILE}
+
+    def run_pipeline(self) -> PipelineRun:
+        return self.execute([venv_program("nox"), "--no-color"], r"Session (\S+) failed")
