@@ -5,10 +5,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEBIAN_PACKAGES := chromium chromium-driver git-lfs prometheus prometheus-pushgateway hey
+DEBIAN_PACKAGES := chromium chromium-driver git-lfs prometheus prometheus-pushgateway hey shellcheck
 # the deck test converts report.pptx to PDF and reads it back; recommends would add ~1 GB
 DEBIAN_LEAN_PACKAGES := libreoffice-impress poppler-utils
-DEBIAN_PROGRAMS := chromium chromedriver git-lfs prometheus prometheus-pushgateway hey soffice pdftotext
+DEBIAN_PROGRAMS := chromium chromedriver git-lfs prometheus prometheus-pushgateway hey soffice pdftotext shellcheck
 
 .PHONY: bench test report system-packages clean
 
