@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
 import statistics
 from pathlib import Path
 
 import pytest
 
 from adapters import registry
-from adapters.base import NotSupported
 from benchmarks import harness
 from reports.results import stats
 from scenarios import model, pipeline, wish
@@ -42,15 +40,22 @@ def orchestrator(tool, rows, recorder):
 
 
 def _timed_runs(benchmark, orchestrator, label: str, rounds: int, warmup: int, *args, **kwargs):
+    """Time ``orchestrator.run``; each run's outputs are read the moment it returns (the
+    contract: a finished run's outputs are on disk), or None when it did not succeed."""
     results = []
-    run = lambda: results.append(orchestrator.run(*args, **kwargs)) or results[-1]  # noqa: E731
+
+    def run():
+        result = orchestrator.run(*args, **kwargs)
+        finished = result.state == "success" and args[0] == "sales"
+        results.append((result, pipeline.outputs(result.run_dir) if finished else None))
+
     harness.measure(benchmark, label, run, rounds=rounds, warmup=warmup)
     return results[warmup:]
 
 
 def test_pipeline(benchmark, orchestrator, data, expected, recorder, bench_options, tool, rows):
     with harness.trial(recorder, tool, rows) as record:
-        runs = _timed_runs(
+        timed = _timed_runs(
             benchmark,
             orchestrator,
             f"{tool} sales pipeline",
@@ -60,10 +65,10 @@ def test_pipeline(benchmark, orchestrator, data, expected, recorder, bench_optio
             data,
         )
         recorder.timing(tool, rows, "pipeline", benchmark)
+        runs, outputs = [r for r, _ in timed], [o for _, o in timed]
         record.timings["pipeline CPU"] = stats([r.usage.cpu_seconds for r in runs])
         failed = [r.outcome.error for r in runs if r.state != "success"]
         assert not failed, f"the pipeline failed: {failed[0]}"
-        outputs = [pipeline.outputs(r.run_dir) for r in runs]
         record.correctness.update(
             {
                 "same best configuration": float(all(o[0] == expected[0] for o in outputs)),
@@ -72,10 +77,12 @@ def test_pipeline(benchmark, orchestrator, data, expected, recorder, bench_optio
         )
         record.details.setdefault("tables", []).append(_cost_table(runs, orchestrator))
         record.details["best configuration"] = outputs[0][0]
-        record.details["lines_of_code"] = {
-            "pipeline definition": sum(_code_lines(f) for f in orchestrator.pipeline_files),
-            "adapter file": _code_lines(Path(inspect.getfile(type(orchestrator)))),
+        record.user_code = {
+            label: harness.code_lines(text) for label, text in orchestrator.user_code().items()
         }
+        assert all((r.run_dir / pipeline.FINAL_MODEL).is_file() for r in runs), (
+            "a run returned without its final model on disk"
+        )
 
 
 @pytest.mark.parametrize("length", (10, 50))
@@ -83,15 +90,18 @@ def test_chain(benchmark, orchestrator, data, recorder, bench_options, tool, row
     if length == 50 and bench_options.repeats < REPEATS:
         pytest.skip("the 50-task chain runs in the full benchmark only (not with --quick)")
     with harness.trial(recorder, tool, rows) as record:
-        runs = _timed_runs(
-            benchmark,
-            orchestrator,
-            f"{tool} chain of {length} no-op tasks",
-            min(CHAIN_ROUNDS, bench_options.repeats),
-            0,
-            f"chain-{length}",
-            data,
-        )
+        runs = [
+            run
+            for run, _ in _timed_runs(
+                benchmark,
+                orchestrator,
+                f"{tool} chain of {length} no-op tasks",
+                min(CHAIN_ROUNDS, bench_options.repeats),
+                0,
+                f"chain-{length}",
+                data,
+            )
+        ]
         assert all(r.state == "success" and len(r.outcome.steps) == length for r in runs)
         per_task = {
             k: v / length if k != "rounds" else v
@@ -103,7 +113,10 @@ def test_chain(benchmark, orchestrator, data, recorder, bench_options, tool, row
 def test_fanout(orchestrator, data, recorder, tool, rows):
     with harness.trial(recorder, tool, rows) as record:
         parallel = orchestrator.run("sales", data)
-        sequential = orchestrator.run("sales", data, parallel=False)
+        with harness.measuring():
+            sequential = orchestrator.run("sales", data, parallel=False)
+        assert sequential.state == "success", sequential.outcome.error
+        assert (sequential.run_dir / pipeline.PREDICTIONS).is_file()
         recorder.once(tool, rows, "sequential pipeline", sequential.usage.wall_seconds)
         # the timed rounds of test_pipeline are a steadier parallel figure than one run
         parallel_wall = record.timings.get("pipeline", {}).get(
@@ -111,45 +124,62 @@ def test_fanout(orchestrator, data, recorder, tool, rows):
         )
         speedup = sequential.usage.wall_seconds / parallel_wall
         record.measures["fan-out speed-up"] = speedup
-        overlap = parallel.concurrency()
-        record.features["parallel fan-out"] = {
-            "ok": overlap > 1,
-            "evidence": f"{overlap} of {len(model.CONFIGS)} training tasks overlapped in time; "
-            f"sequential {sequential.usage.wall_seconds:.1f} s vs parallel "
-            f"{parallel_wall:.1f} s (speed-up {speedup:.2f}x on this machine)",
-        }
+        harness.record_probe(
+            record,
+            "parallel fan-out",
+            lambda: _overlapping_branches(parallel, sequential.usage.wall_seconds, parallel_wall),
+        )
+
+
+def _overlapping_branches(parallel, sequential_wall: float, parallel_wall: float) -> str:
+    overlap = parallel.concurrency()
+    seen = (
+        f"{overlap} of {len(model.CONFIGS)} training tasks overlapped in time; sequential "
+        f"{sequential_wall:.1f} s vs parallel {parallel_wall:.1f} s "
+        f"(speed-up {sequential_wall / parallel_wall:.2f}x on this machine)"
+    )
+    if overlap <= 1:
+        raise harness.Absent(seen)
+    return seen
 
 
 def test_faults(orchestrator, data, expected, recorder, tool, rows):
     with harness.trial(recorder, tool, rows) as record:
         failed = orchestrator.run("sales", data, faults={"train": "once", "evaluate": "always"})
-        record.features["retry"] = {
-            "ok": failed.retried() >= 1,
-            "evidence": f"a training task that failed once: {failed.retried()} step(s) "
-            "succeeded on a retry",
-        }
-        visible = "injected permanent failure" in failed.outcome.error
-        record.features["failure reported"] = {
-            "ok": failed.state == "failed" and visible,
-            "evidence": f"run state {failed.state!r} after {failed.usage.wall_seconds:.1f} s; "
-            f"error shown: {failed.outcome.error[:120]!r}",
-        }
-        record.features["resume"] = _resume(orchestrator, failed, expected)
+        harness.record_probe(record, "retry", lambda: _retried(failed))
+        harness.record_probe(record, "failure reported", lambda: _failure_reported(failed))
+        harness.record_probe(record, "resume", lambda: _resumed(orchestrator, failed, expected))
 
 
-def _resume(orchestrator, failed, expected) -> dict:
-    try:
-        resumed = orchestrator.resume(failed)
-    except NotSupported as missing:
-        return {"ok": False, "evidence": str(missing)}
+def _retried(failed) -> str:
+    seen = f"a training task that failed once: {failed.retried()} step(s) succeeded on a retry"
+    if failed.retried() < 1:
+        raise harness.Absent(seen)
+    return seen
+
+
+def _failure_reported(failed) -> str:
+    seen = (
+        f"run state {failed.state!r} after {failed.usage.wall_seconds:.1f} s; "
+        f"error shown: {failed.outcome.error[:120]!r}"
+    )
+    if failed.state != "failed" or "injected permanent failure" not in failed.outcome.error:
+        raise harness.Absent(seen)
+    return seen
+
+
+def _resumed(orchestrator, failed, expected) -> str:
+    resumed = orchestrator.resume(failed)
     rerun = [s.name for s in resumed.outcome.steps if s.state != "reused"]
-    same = pipeline.outputs(resumed.run_dir) == expected
-    return {
-        "ok": resumed.state == "success" and same and resumed.count("reused") > 0,
-        "evidence": f"{resumed.count('reused')} finished steps reused, re-ran "
-        f"{', '.join(rerun)}; state {resumed.state!r} in {resumed.usage.wall_seconds:.1f} s; "
-        f"predictions identical: {same}",
-    }
+    same = resumed.state == "success" and pipeline.outputs(resumed.run_dir) == expected
+    seen = (
+        f"{resumed.count('reused')} finished steps reused, re-ran {', '.join(rerun)}; "
+        f"state {resumed.state!r} in {resumed.usage.wall_seconds:.1f} s; "
+        f"predictions identical: {same}"
+    )
+    if not (same and resumed.count("reused") > 0):
+        raise harness.Absent(seen)
+    return seen
 
 
 def _cost_table(runs, orchestrator) -> dict:
@@ -169,8 +199,3 @@ def _cost_table(runs, orchestrator) -> dict:
         "columns": ["measure", "value"],
         "rows": rows,
     }
-
-
-def _code_lines(path: Path) -> int:
-    source = path.read_text(encoding="utf-8").splitlines()
-    return sum(1 for line in source if line.strip() and not line.strip().startswith("#"))

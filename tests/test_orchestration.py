@@ -69,3 +69,15 @@ def test_an_unknown_pipeline_is_one_clear_error(orchestrator, data):
 
 def test_setup_steps_are_recorded(orchestrator):
     assert orchestrator.setup_steps and all(s.seconds >= 0 for s in orchestrator.setup_steps)
+
+
+def test_user_code_is_the_pipeline_a_user_writes_and_its_configuration(orchestrator):
+    from benchmarks.harness import code_lines
+
+    code = orchestrator.user_code()
+    definition = code["pipeline definition"]
+    assert code_lines(definition) > 5
+    assert '"""' not in definition.split("\n", 1)[0], "the module docstring is counted"
+    assert "noop" not in definition or orchestrator.name == "baseline", "the chains count"
+    assert "pipeline.train" in definition
+    assert code_lines(code.get("configuration", "")) == len(orchestrator.settings())

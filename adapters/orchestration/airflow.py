@@ -22,7 +22,8 @@ from adapters.orchestration.base import FLOWS, Orchestrator, Outcome, RunResult,
 from adapters.orchestration.subprocess_tool import RUN_TIMEOUT, python, tail, tool_env
 from scenarios.model import CONFIGS
 
-DAGS = FLOWS / "airflow_dags.py"
+SALES_DAG, CHAIN_DAGS = FLOWS / "airflow_sales.py", FLOWS / "airflow_chains.py"
+DAG_FILES = {"sales": SALES_DAG, "chain-10": CHAIN_DAGS, "chain-50": CHAIN_DAGS}
 DAG_TEST = FLOWS / "airflow_dag_test.py"
 PARALLELISM = 4  # the LocalExecutor pre-forks this many workers (32 by default)
 EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Fault): .*$", re.MULTILINE)
@@ -53,16 +54,18 @@ def last_exception(text: str) -> str:
 
 
 class AirflowHome(Orchestrator):
-    """What both modes share: a temp AIRFLOW_HOME with the DAG file and a migrated DB."""
+    """What both modes share: a temp AIRFLOW_HOME with the DAG files and a migrated DB."""
 
-    pipeline_files = (DAGS,)
+    pipeline_files = (SALES_DAG,)
 
     def deploy(self) -> None:
         self.home = self.workdir / "airflow"
         (self.home / "dags").mkdir(parents=True)
         self.step(
-            "copy the DAG file into the DAGs folder", lambda: shutil.copy(DAGS, self.home / "dags")
+            "copy the DAG file into the DAGs folder",
+            lambda: shutil.copy(SALES_DAG, self.home / "dags"),
         )
+        shutil.copy(CHAIN_DAGS, self.home / "dags")  # bakeoff's no-op chains, not a user step
         self.env = self.step(
             "configure AIRFLOW_HOME, DAGs folder, examples off",
             lambda: tool_env(AIRFLOW_HOME=str(self.home), **self.settings()),
@@ -91,7 +94,7 @@ class AirflowDagTest(AirflowHome):
     def launch(self, name: str, run_dir: Path, parallel: bool) -> Outcome:
         done = python(
             DAG_TEST,
-            str(self.home / "dags" / DAGS.name),
+            str(self.home / "dags" / DAG_FILES[name].name),
             name,
             str(run_dir),
             env=self.env,
@@ -172,7 +175,7 @@ class AirflowScheduler(AirflowHome):
 
     def _wait_for_dags(self) -> None:
         self._until(
-            lambda: self.api.get("/api/v2/dags/chain-50").status_code == 200,
+            lambda: all(self.api.get(f"/api/v2/dags/{n}").status_code == 200 for n in DAG_FILES),
             "the DAGs to be parsed",
         )
 

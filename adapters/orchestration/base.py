@@ -3,11 +3,23 @@
 Every tool runs the same steps (``scenarios/pipeline.py``) on files in a run directory.
 ``run`` and ``resume`` are timed here, once for all tools: wall time, CPU time and peak
 memory (PSS and RSS) of every process the tool started (see ``processes.Usage``).
+
+Contracts (what is true when each call returns):
+
+- ``run(name, data)``: the run has reached its end state *as the tool records it* (not
+  an exit code: ``dag.test()`` returns normally when a task failed), every step that ran
+  has ended, and a successful ``sales`` run's outputs (``pipeline.PREDICTIONS`` and
+  ``pipeline.FINAL_MODEL``) are written and closed in its run directory, readable by
+  another process. Servers the tool needs to run (scheduler, API server) are part of it.
+- ``run(..., parallel=False)``: the same, with the training fan-out one task at a time.
+- ``resume(earlier)``: the failed run went on to its end state without running again
+  the steps that had succeeded; the same outputs are on disk as for a fresh run.
 """
 
 from __future__ import annotations
 
 import abc
+import ast
 import itertools
 import shutil
 from dataclasses import dataclass, field, replace
@@ -82,7 +94,7 @@ class Orchestrator(Adapter):
 
     stage = "orchestration"
     operations = ("run", "resume")
-    pipeline_files: ClassVar[tuple[Path, ...]] = ()  # the tool's pipeline code, for line counts
+    pipeline_files: ClassVar[tuple[Path, ...]] = ()  # the sales pipeline as a user writes it
 
     def __init__(self, workdir=None):
         super().__init__(workdir)
@@ -90,6 +102,19 @@ class Orchestrator(Adapter):
 
     def setup(self) -> None:
         self.deploy()
+
+    def settings(self) -> dict[str, str]:
+        """The tool's configuration a user sets (environment or config-file entries)."""
+        return {}
+
+    def user_code(self) -> dict[str, str]:
+        """What a user writes to run the sales pipeline with this tool: label -> text. The
+        module docstrings (bakeoff's notes) and files that only define no-op chains are
+        left out."""
+        code = {"pipeline definition": "\n".join(map(_without_docstring, self.pipeline_files))}
+        if self.settings():
+            code["configuration"] = "\n".join(f"{k}={v}" for k, v in self.settings().items())
+        return code
 
     @abc.abstractmethod
     def deploy(self) -> None:
@@ -124,3 +149,11 @@ class Orchestrator(Adapter):
         with Usage.measure() as usage:
             outcome = self.relaunch(earlier)
         return replace(earlier, outcome=outcome, usage=usage.result())
+
+
+def _without_docstring(path: Path) -> str:
+    source = path.read_text(encoding="utf-8")
+    first = ast.parse(source).body[0]
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+        return "\n".join(source.splitlines()[first.end_lineno :])
+    return source

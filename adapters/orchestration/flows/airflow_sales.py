@@ -1,4 +1,4 @@
-"""The sales pipeline and the no-op chains as Airflow DAGs (TaskFlow API).
+"""The sales pipeline as an Airflow DAG (TaskFlow API).
 
 The run directory comes from the run's conf (``{"run_dir": ...}``); the training
 fan-out is dynamic task mapping, one mapped task per configuration.
@@ -13,7 +13,6 @@ from scenarios.model import CONFIGS
 
 RUN_DIR = "{{ params.run_dir }}"
 ARGS = {"retries": 1, "retry_delay": timedelta(seconds=0)}
-CHAIN_LENGTHS = (10, 50)
 
 with DAG("sales", schedule=None, params={"run_dir": ""}, default_args=ARGS) as sales:
     raw = task(pipeline.validate)(RUN_DIR, task(pipeline.load)(RUN_DIR))
@@ -21,11 +20,3 @@ with DAG("sales", schedule=None, params={"run_dir": ""}, default_args=ARGS) as s
     scores = task(pipeline.train).partial(run_dir=RUN_DIR, split_path=split)
     best = task(pipeline.pick_best)(RUN_DIR, scores.expand(config=list(CONFIGS)))
     task(pipeline.evaluate)(RUN_DIR, best, split) >> task(pipeline.save)(RUN_DIR, best)
-
-for length in CHAIN_LENGTHS:
-    with DAG(f"chain-{length}", schedule=None, params={"run_dir": ""}) as chain:
-        previous = None
-        for index in range(length):
-            current = task(pipeline.noop, task_id=f"noop_{index}")(RUN_DIR)
-            previous = previous >> current if previous else current
-    globals()[f"chain_{length}"] = chain  # a module name for each, as for `sales`
