@@ -27,6 +27,7 @@ STAGES = {
     "orchestration": "Orchestration: which runs the training pipeline with least overhead?",
     "serving": "Serving: which puts the model in front of users fastest, and holds up?",
     "monitoring": "Monitoring: which tells us, correctly and quickly, that data drifted?",
+    "cicd": "CI/CD: which runs lint, tests and training on every change, and stops bad ones?",
 }
 
 

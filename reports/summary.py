@@ -10,6 +10,7 @@ from reports.results import Record
 
 # the stages in the order data flows through them, with what each box does
 PIPELINE = (
+    ("cicd", "checks every change"),
     ("versioning", "data versions"),
     ("validation", "data checks"),
     ("orchestration", "training pipeline"),
@@ -80,7 +81,7 @@ def why(ranking: scoring.Ranking) -> str:
 
 def architecture_png(stack: dict[str, str | None]) -> str:
     """A left-to-right diagram of the pipeline with the recommended tool in each box."""
-    plt, fig, axes = charts.figure(width=10, height=2.6)
+    plt, fig, axes = charts.figure(width=11.5, height=2.6)
     axes.set_xlim(0, len(PIPELINE) * 2)
     axes.set_ylim(0, 2)
     axes.axis("off")
