@@ -28,6 +28,7 @@ STAGES = {
     "serving": "Serving: which puts the model in front of users fastest, and holds up?",
     "monitoring": "Monitoring: which tells us, correctly and quickly, that data drifted?",
     "cicd": "CI/CD: which runs lint, tests and training on every change, and stops bad ones?",
+    "linting": "Linting and style: which finds real defects fastest, with fewest false alarms?",
 }
 
 
