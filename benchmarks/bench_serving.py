@@ -9,10 +9,10 @@ client where there is one; the server's peak memory; and a clean stop.
 from __future__ import annotations
 
 import base64
-import inspect
 import itertools
 import json
 import pickle
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -24,7 +24,7 @@ from adapters import registry
 from adapters.base import NotRunnable, NotSupported
 from adapters.servers import port_is_free
 from adapters.serving import appkit, browser, load
-from adapters.serving.base import code_lines
+from adapters.serving.base import APPS, RELOAD_WAIT
 from benchmarks import harness
 
 STAGE = "serving"
@@ -34,6 +34,11 @@ REPEATS = 5
 MODEL_CONFIG = "ridge"  # the quickest config (~2 ms per one-row predict), not to dominate latency
 LOAD_CLIENTS = (1, 4, 16)
 LOAD_LIMIT_SECONDS = 120.0
+HTML_TAG = re.compile(r"<(?:html|head|body|form|input|button|select|option|label|p|h1)\b")
+LAZY_START = (
+    "not the same work: Streamlit's health URL answers before the app script has run; the "
+    "script, and the model load in it, runs when the first browser session opens"
+)
 
 pytestmark = pytest.mark.serving
 
@@ -54,15 +59,22 @@ def model_file(bench_options, rows):
 @pytest.fixture(scope="module")
 def app(tool, rows, recorder, model_file):
     with harness.opened(recorder, registry.load(STAGE, tool)(model_file[1]), rows) as adapter:
-        details = recorder.record(tool, rows).details
-        adapter_file = Path(inspect.getfile(type(adapter)))
-        details["lines_of_code"] = {
-            "app files": adapter.app_lines(),
-            "adapter file": code_lines(adapter_file),
+        record = recorder.record(tool, rows)
+        record.user_code = {
+            f"apps/{name}": harness.code_lines((APPS / name).read_text(encoding="utf-8"))
+            for name in adapter.app_files
         }
-        details["notes"] = [
+        if not adapter.start_loads_model:
+            record.not_equivalent |= {"start to healthy": LAZY_START, "setup": LAZY_START}
+        record.details["system_packages"] = list(adapter.system_packages)
+        shared = harness.code_lines((APPS.parent / "appkit.py").read_text(encoding="utf-8"))
+        record.details["notes"] = [
             f"Model: scikit-learn pipeline '{MODEL_CONFIG}' from scenarios/model.py, "
             "predicting from a one-row DataFrame with feature names.",
+            f"User code: the app files listed; the input checks and the prediction "
+            f"(appkit.py, {shared} lines) are the same for every tool and not counted.",
+            "System packages: none for any tool; Chromium (the page driver) and hey (the "
+            "load generator) are bakeoff's test tools, used alike for every tool.",
             "Peak RSS in the comparison table covers the whole trial (pytest, the server and "
             "headless Chromium); the server's own peak is in the Server table.",
         ]
@@ -88,6 +100,12 @@ def with_price(price: float) -> dict:
     return appkit.default_inputs() | {"price": price}
 
 
+def not_supported(record, operation: str, error: NotSupported) -> None:
+    """Record that the tool does not do ``operation`` (in its own words) and skip it."""
+    record.details.setdefault("not_supported", {})[operation] = str(error)
+    pytest.skip(str(error))
+
+
 def add_table(record, title: str, columns: list[str], rows: list[list]) -> None:
     record.details.setdefault("tables", []).append(
         {"title": title, "columns": columns, "rows": rows}
@@ -102,7 +120,8 @@ def test_start_to_healthy(benchmark, app, recorder, bench_options, tool, rows):
             app.stop()
             harness.progress(f"start to healthy: round {next(rounds)}/{bench_options.repeats}")
 
-        benchmark.pedantic(app.start, setup=restart, rounds=bench_options.repeats)
+        with harness.measuring():
+            benchmark.pedantic(app.start, setup=restart, rounds=bench_options.repeats)
         recorder.timing(tool, rows, "start to healthy", benchmark)
 
 
@@ -193,6 +212,10 @@ def shown(outcome: browser.BadInputOutcome) -> str:
 def test_json_predict(benchmark, app, model_file, recorder, bench_options, tool, rows):
     with harness.trial(recorder, tool, rows) as record:
         inputs = with_price(9.5)
+        truth = float(model_file[0].predict(appkit.model_frame(inputs))[0])
+        harness.record_probe(
+            record, "JSON API for other services", lambda: json_answer(app, inputs, truth)
+        )
         try:
             status, answer = harness.measure(
                 benchmark,
@@ -202,21 +225,19 @@ def test_json_predict(benchmark, app, model_file, recorder, bench_options, tool,
                 rounds=bench_options.repeats * 20,
             )
         except NotSupported as error:
-            record.features["JSON API for other services"] = {"ok": False, "evidence": str(error)}
-            record.details["notes"].append(
-                "No JSON endpoint: the page talks to its server over a websocket, so an HTTP "
-                "load test would measure nothing; compare it by the browser timings."
-            )
-            pytest.skip(str(error))
+            not_supported(record, "JSON predict, 1 client", error)
         recorder.timing(tool, rows, "JSON predict, 1 client", benchmark)
-        truth = float(model_file[0].predict(appkit.model_frame(inputs))[0])
         same = status == 200 and answer["prediction"] == truth
         record.correctness["JSON equals model.predict"] = float(same)
-        record.features["JSON API for other services"] = {
-            "ok": same,
-            "evidence": f"POST /predict answered {status} {answer}",
-        }
-    assert same
+    assert same, f"POST /predict answered {status} {answer}; model.predict gives {truth}"
+
+
+def json_answer(app, inputs: dict, truth: float) -> str:
+    """Probe: one POST /predict answers 200 with model.predict's value."""
+    status, answer = app.predict_json(inputs)
+    if status != 200 or answer.get("prediction") != truth:
+        raise harness.Absent(f"POST /predict answered {status} {answer}; model.predict: {truth}")
+    return f"POST /predict answered {status} {answer}"
 
 
 def test_bad_json_gives_400(app, recorder, tool, rows):
@@ -224,7 +245,7 @@ def test_bad_json_gives_400(app, recorder, tool, rows):
         try:
             answers = {case: app.predict_json(body) for case, body in appkit.BAD_JSON.items()}
         except NotSupported as error:
-            pytest.skip(str(error))
+            not_supported(record, "bad JSON gives 400", error)
         rows = [
             [case, status, answer.get("error", answer)]
             for case, (status, answer) in answers.items()
@@ -243,7 +264,7 @@ def test_json_load(app, recorder, bench_options, tool, rows):
         try:
             app.predict_json(with_price(9.5))
         except NotSupported as error:
-            pytest.skip(str(error))
+            not_supported(record, "JSON load test (hey)", error)
         if shutil.which(load.HEY) is None:
             record.details["notes"].append("Load test not run: install the Debian package hey.")
             pytest.skip("not run: install the Debian package hey")
@@ -261,6 +282,10 @@ def test_json_load(app, recorder, bench_options, tool, rows):
 def test_in_process_prediction(benchmark, app, model_file, recorder, bench_options, tool, rows):
     with harness.trial(recorder, tool, rows) as record:
         inputs = with_price(9.5)
+        truth = expected(model_file[0], inputs)
+        harness.record_probe(
+            record, "in-process test client", lambda: in_process_answer(app, inputs, truth)
+        )
         try:
             shown = harness.measure(
                 benchmark,
@@ -270,40 +295,95 @@ def test_in_process_prediction(benchmark, app, model_file, recorder, bench_optio
                 rounds=bench_options.repeats * 4,
             )
         except NotSupported as error:
-            record.features["in-process test client"] = {"ok": False, "evidence": str(error)}
-            pytest.skip(str(error))
+            not_supported(record, "in-process predict", error)
         recorder.timing(tool, rows, "in-process predict", benchmark)
-        truth = expected(model_file[0], inputs)
-        same = shown == truth
-        record.features["in-process test client"] = {
-            "ok": same,
-            "evidence": f"the in-process call showed {shown}; model.predict gives {truth}",
-        }
-    assert same
+    assert shown == truth, f"the in-process call showed {shown}; model.predict gives {truth}"
 
 
-def test_features(app, recorder, tool, rows):
-    probes = {
-        "UI without HTML written": app.probe_ui_without_html,
-        "auth hook": app.probe_auth_hook,
-    }
+def in_process_answer(app, inputs: dict, truth: str) -> str:
+    """Probe: the tool's test client shows model.predict's figure, with no server."""
+    shown = app.predict_in_process(inputs)
+    if shown != truth:
+        raise harness.Absent(f"the in-process call showed {shown}; model.predict gives {truth}")
+    return f"the in-process call showed {shown}, as model.predict"
+
+
+def test_features(app, chromium, model_file, recorder, tool, rows):
+    """Probes, each run outside measured operations; probe servers' memory is kept apart."""
+    truth = expected(model_file[0], with_price(9.5))
     with harness.trial(recorder, tool, rows) as record:
-        for feature, probe in probes.items():
-            record.features[feature] = run_probe(probe)
+        harness.record_probe(record, "UI without HTML written", lambda: ui_without_html(app))
+        harness.progress("feature probe: team password")
+        harness.record_probe(
+            record,
+            "login required (team password)",
+            lambda: password_protects(app, chromium, truth, record),
+        )
+        harness.record_probe(
+            record,
+            "works offline (nothing fetched beyond 127.0.0.1)",
+            lambda: works_offline(app, chromium, truth),
+        )
+
+
+def ui_without_html(app) -> str:
+    """Probe: the app files the user writes hold no HTML tag (the page still works: the
+    browser tests used it)."""
+    tags = {name: len(HTML_TAG.findall((APPS / name).read_text())) for name in app.app_files}
+    if sum(tags.values()):
+        raise harness.Absent(f"HTML tags written by hand: {tags}")
+    return f"no HTML tag in {', '.join(tags)}: the tool builds the page"
+
+
+def password_protects(app, chromium, truth: str, record) -> str:
+    """Probe: the app behind the user's password code refuses a visit without the password
+    and with a wrong one, and predicts for a visit with the right one."""
+    changes = {"price": "9.5"}
+    with app.serve_protected() as server:  # the right password first: the model is loaded
+        allowed = browser.visit_protected(chromium, server.url, app.form, app.password, changes)
+        refused = [
+            browser.visit_protected(chromium, server.url, app.form, password, changes)
+            for password in (None, "wrong-" + app.password)
+        ]
+    record.measures["probe_auth_server_rss_mb"] = round(server.peak_rss_mb, 1)
+    lines = harness.code_lines((APPS / app.auth_file).read_text(encoding="utf-8"))
+    if any(visit.shown for visit in refused):
+        raise harness.Absent(f"a visit without the right password predicted: {refused}")
+    if allowed.shown != truth:
+        raise harness.Absent(f"with the password the page showed {allowed.shown!r} "
+                             f"({allowed.seen!r}); model.predict gives {truth}")  # fmt: skip
+    without = refused[0]
+    return (
+        f"{app.auth_file} ({lines} lines): no password -> HTTP {without.status}, no Predict "
+        f"button ({without.seen!r}); wrong one refused; right one -> prediction {allowed.shown}"
+    )
+
+
+def works_offline(app, chromium, truth: str) -> str:
+    """Probe: page and prediction work with every request beyond 127.0.0.1 refused, and
+    the page tries none."""
+    shown, outside = browser.predict_offline(chromium, app.url, app.form, {"price": "9.5"})
+    if outside:
+        raise harness.Absent(f"the page tried {len(outside)} outside address(es): {outside[:3]}")
+    if shown != truth:
+        raise harness.Absent(f"the page showed {shown!r} offline; model.predict gives {truth}")
+    return f"page and prediction ({shown}) with outside addresses refused; none was tried"
 
 
 def test_hot_reload(app, chromium, recorder, tool, rows):
     with harness.trial(recorder, tool, rows) as record:
         harness.progress("feature probe: hot reload")
-        record.features["hot reload"] = run_probe(lambda: app.probe_hot_reload(chromium))
+        harness.record_probe(record, "hot reload", lambda: reloaded(app, chromium, record))
 
 
-def run_probe(probe) -> dict:
-    """The probe's outcome; a probe that breaks counts as a missing feature, with why."""
-    try:
-        return probe()
-    except Exception as error:  # the tool's own failure is the evidence
-        return {"ok": False, "evidence": f"the probe failed: {str(error).splitlines()[0]}"}
+def reloaded(app, chromium, record) -> str:
+    """Probe: with reloading on, an edit of the served app file is served without a restart."""
+    outcome = app.hot_reload(chromium)
+    record.measures["probe_reload_server_rss_mb"] = round(outcome.server_rss_mb, 1)
+    if outcome.seconds is None:
+        note = f"; {outcome.log_note}" if outcome.log_note else ""
+        raise harness.Absent(f"{outcome.flags}: no change {RELOAD_WAIT:.0f} s on{note}")
+    return f"{outcome.flags}: the edit was served {outcome.seconds:.1f} s later"
 
 
 def test_stop_frees_port(app, recorder, tool, rows):
@@ -314,6 +394,7 @@ def test_stop_frees_port(app, recorder, tool, rows):
         killed = app.stop()
         left = [m.pid for m in members if m.is_running() and m.status() != "zombie"]
         record.correctness["port free after stop"] = float(port_is_free(port) and not left)
+        record.measures["server_peak_rss_mb"] = round(peak_mb, 1)
         columns = ["processes", "server peak RSS (MB)", "killed after SIGTERM", "left running"]
         add_table(
             record, "Server", columns, [[len(members), round(peak_mb), len(killed), len(left)]]

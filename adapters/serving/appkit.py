@@ -1,7 +1,8 @@
 """What every serving app shares: the form's fields, the input checks and the prediction.
 
 The apps (``apps/``) import this module in their own server process; the model is the
-pickled scikit-learn pipeline named by the BAKEOFF_SERVING_MODEL variable.
+pickled scikit-learn pipeline named by the BAKEOFF_SERVING_MODEL variable; the apps
+behind a team password (``apps/*_auth_app.py``) read it from BAKEOFF_APP_PASSWORD.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pickle
 from dataclasses import dataclass
 
 MODEL_ENV = "BAKEOFF_SERVING_MODEL"
+PASSWORD_ENV = "BAKEOFF_APP_PASSWORD"
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,22 @@
 Every app (``apps/``) serves the same page for the same pickled model. Adapters say how
 to start their server (``command``), how a browser uses their page (``form``) and what
 they offer beyond the page (a JSON endpoint, an in-process test client).
+
+The operations' contracts (what is true when the call returns, for every tool):
+
+- ``start``: the server answers its health URL (``health_path``) with HTTP 200 on
+  127.0.0.1. Where ``start_loads_model`` is true the model is loaded then too; where it
+  is false (Streamlit) the first browser session loads it, so the start did less work.
+- predict via the page (``browser.open_and_predict`` / ``browser.interact`` with
+  ``form``): returns the figure a user sees in the browser after pressing Predict,
+  which must equal ``model.predict`` on the same inputs, formatted as pages show it.
+- ``predict_json``: returns the HTTP status and decoded JSON answer of the served model
+  at POST /predict; ``"prediction"`` must equal ``model.predict`` exactly.
+- ``predict_in_process``: returns the figure the app would show, computed by the app's
+  own code in this process through the tool's test client, with no server.
+- ``stop``: no process of the server is left and its port is free.
+
+An operation a tool does not have raises ``NotSupported`` in the tool's own words.
 """
 
 from __future__ import annotations
@@ -12,47 +28,74 @@ import contextlib
 import http.client
 import json
 import os
-import re
+import secrets
 import shutil
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from adapters.base import Adapter
+from adapters.base import Adapter, AdapterError
 from adapters.servers import ServerError, free_port
-from adapters.serving.appkit import MODEL_ENV
+from adapters.serving.appkit import MODEL_ENV, PASSWORD_ENV
 from adapters.serving.browser import Form
+from adapters.serving.processes import peak_rss_mb, read, stop_tree, tree, wait_until
 
 APPS = Path(__file__).resolve().parent / "apps"
 ROOT = APPS.parents[2]
 START_TIMEOUT = 60.0
 RELOAD_WAIT = 30.0
-HTML_TAG = re.compile(r"<(?:html|head|body|form|input|button|select|option|label|p|h1)\b")
+
+
+@dataclass
+class ProbeServer:
+    """A server started for a feature probe only (never during a measured operation)."""
+
+    url: str
+    peak_rss_mb: float = 0.0  # filled when it stops
+
+
+@dataclass(frozen=True)
+class Reload:
+    """What happened when the served app file was edited with reloading on."""
+
+    flags: str  # the options that turned reloading on
+    seconds: float | None  # until the edit was served; None if it was not within RELOAD_WAIT
+    log_note: str  # what the reloader logged that explains a miss ("" if nothing)
+    server_rss_mb: float
 
 
 class ServingApp(Adapter):
     """One tool serving the sales-model app; ``setup`` starts it, ``close`` stops it."""
 
     stage = "serving"
-    operations = ("start", "predict_json", "predict_in_process")
+    operations = ("start", "predict_json", "predict_in_process", "hot_reload")
     health_path: ClassVar[str] = "/health"
-    app_files: ClassVar[tuple[str, ...]] = ()  # files under apps/ that make up the app
+    app_files: ClassVar[tuple[str, ...]] = ()  # what the user writes, under apps/
+    auth_file: ClassVar[str]  # the user's team-password code, under apps/
+    start_loads_model: ClassVar[bool] = True  # the health answer comes after the model loads
+    system_packages: ClassVar[tuple[str, ...]] = ()  # Debian packages the tool needs to serve
     form: ClassVar[Form]
     reload_edit: ClassVar[tuple[str, str]] = ('return "ok"', 'return "reloaded"')  # old, new
 
     def __init__(self, model_path: Path, workdir: Path | None = None):
         super().__init__(workdir)
         self.model_path = Path(model_path)
+        self.password = secrets.token_urlsafe(12)  # the team password of ``auth_file``
         self.process: subprocess.Popen | None = None
         self.port = 0
 
     @abc.abstractmethod
     def command(self, port: int) -> list[str]:
         """The command line that serves the app on 127.0.0.1:``port`` (run in ``workdir``)."""
+
+    @abc.abstractmethod
+    def protected_command(self, port: int) -> list[str]:
+        """The command serving ``auth_file``: the same app behind the team password."""
 
     def predict_json(self, payload: object) -> tuple[int, dict]:
         """POST ``payload`` to /predict; (HTTP status, decoded JSON answer)."""
@@ -69,13 +112,6 @@ class ServingApp(Adapter):
         """The figure the app shows for ``inputs``, run in this process (no server)."""
         raise self.not_supported("predict_in_process", "no in-process test client")
 
-    @abc.abstractmethod
-    def probe_auth_hook(self) -> dict:
-        """Feature probe: can a check run before every request without editing each route?
-
-        Returns ``{"ok": bool, "evidence": str}`` saying what the probe saw.
-        """
-
     def reload_command(self, port: int, app_copy: Path) -> list[str] | None:
         """The command serving ``app_copy`` with reloading on; None when the tool has none."""
         return None
@@ -83,38 +119,61 @@ class ServingApp(Adapter):
     @contextlib.contextmanager
     def change_watcher(self, url: str, chromium) -> Iterator[Callable[[], bool]]:
         """A check that the edited copy is being served: /health now says "reloaded"."""
-        yield lambda: _read(url + self.health_path) == "reloaded"
+        yield lambda: read(url + self.health_path) == "reloaded"
 
-    def probe_hot_reload(self, chromium) -> dict:
-        """Feature probe: serve a copy of the app with reloading on, edit it, see the change.
+    def hot_reload(self, chromium) -> Reload:
+        """Serve a copy of the app with reloading on, edit the copy, wait for the change.
 
         ``chromium`` is a launched browser, for pages that only a browser can read.
         """
         app_copy = self.workdir / "edited" / "served_app.py"
         app_copy.parent.mkdir(exist_ok=True)
         shutil.copy(APPS / self.app_files[0], app_copy)
-        port = free_port()
-        command = self.reload_command(port, app_copy)
+        command = self.reload_command(0, app_copy)
         if command is None:
-            return {"ok": False, "evidence": "no reload option: the server must be restarted"}
-        server = self._spawn(command, app_copy.parent, log_name="reload.log")
-        try:
-            url = f"http://127.0.0.1:{port}"
-            _wait_until(lambda: _read(url + self.health_path) is not None, START_TIMEOUT)
-            with self.change_watcher(url, chromium) as edit_is_served:
-                app_copy.write_text(app_copy.read_text().replace(*self.reload_edit))
-                seconds = _wait_until(edit_is_served, RELOAD_WAIT)
-        finally:
-            _stop_tree(server)
-        usual = self.command(port)
+            raise self.not_supported("hot reload", "no reload option: restart the server")
+        with (
+            self.probe_server(
+                lambda port: self.reload_command(port, app_copy), "reload.log", app_copy.parent
+            ) as server,
+            self.change_watcher(server.url, chromium) as edit_is_served,
+        ):
+            app_copy.write_text(app_copy.read_text().replace(*self.reload_edit))
+            seconds = wait_until(edit_is_served, RELOAD_WAIT)
+        usual = self.command(0)
         flags = " ".join(p for p in command if p.startswith("--") and p not in usual)
-        return _reload_evidence(flags, seconds, self.workdir / "reload.log")
+        return Reload(
+            flags, seconds, _reloader_note(self.workdir / "reload.log"), server.peak_rss_mb
+        )
 
-    @classmethod
-    def probe_ui_without_html(cls) -> dict:
-        """Feature probe: count the HTML tags written in the app's own files."""
-        tags = sum(len(HTML_TAG.findall((APPS / name).read_text())) for name in cls.app_files)
-        return {"ok": tags == 0, "evidence": f"{tags} HTML tags in {', '.join(cls.app_files)}"}
+    @contextlib.contextmanager
+    def serve_protected(self) -> Iterator[ProbeServer]:
+        """The app behind the team password (``auth_file``), started for a probe."""
+        with self.probe_server(self.protected_command, "protected.log") as server:
+            yield server
+
+    @contextlib.contextmanager
+    def probe_server(
+        self, command: Callable[[int], list[str]], log_name: str, extra_path: Path | None = None
+    ) -> Iterator[ProbeServer]:
+        """A second server, for a probe: started, healthy, yielded, stopped (peak RSS kept)."""
+        port = free_port()
+        process = self._spawn(command(port), extra_path, log_name)
+        server = ProbeServer(f"http://127.0.0.1:{port}")
+        try:
+            self._wait_answering(server.url, log_name)
+            yield server
+        finally:
+            server.peak_rss_mb = peak_rss_mb(tree(process))
+            stop_tree(process)
+
+    def _wait_answering(self, url: str, log_name: str) -> None:
+        """Wait until a probe's server answers its health URL; AdapterError if it does not."""
+        if wait_until(lambda: read(url + self.health_path) is not None, START_TIMEOUT) is None:
+            cause = ServerError(
+                f"no answer in {START_TIMEOUT:.0f} s: {self.last_log_line(log_name)}"
+            )
+            raise AdapterError(self.stage, self.name, f"a probe's server ({log_name})", cause)
 
     def setup(self) -> None:
         self.port = free_port()
@@ -147,6 +206,7 @@ class ServingApp(Adapter):
             "HOME": str(home),
             "PYTHONPATH": os.pathsep.join(filter(None, path)),
             MODEL_ENV: str(self.model_path),
+            PASSWORD_ENV: self.password,
         }
         with (self.workdir / log_name).open("ab") as log:
             return subprocess.Popen(
@@ -177,36 +237,25 @@ class ServingApp(Adapter):
         except OSError:
             return False
 
-    def last_log_line(self) -> str:
-        lines = (self.workdir / "server.log").read_text(errors="replace").strip().splitlines()
+    def last_log_line(self, log_name: str = "server.log") -> str:
+        lines = (self.workdir / log_name).read_text(errors="replace").strip().splitlines()
         return lines[-1][:300] if lines else "no output"
 
     def server_processes(self) -> list:
         """The server's process and its children (psutil objects)."""
-        import psutil
-
         if self.process is None or self.process.poll() is not None:
             return []
-        try:
-            parent = psutil.Process(self.process.pid)
-            return [parent, *parent.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            return []
+        return tree(self.process)
 
     def server_peak_rss_mb(self) -> float:
         """Peak resident memory (VmHWM) summed over the server's processes, in MB."""
-        total_kb = 0
-        for member in self.server_processes():
-            status = Path(f"/proc/{member.pid}/status")
-            lines = status.read_text().splitlines() if status.exists() else []
-            total_kb += sum(int(line.split()[1]) for line in lines if line.startswith("VmHWM:"))
-        return total_kb / 1024
+        return peak_rss_mb(self.server_processes())
 
     def stop(self) -> list[int]:
         """Stop the server and its children; the ids of processes that had to be killed."""
         if self.process is None:
             return []
-        killed = _stop_tree(self.process)
+        killed = stop_tree(self.process)
         self.process = None
         return killed
 
@@ -214,71 +263,10 @@ class ServingApp(Adapter):
         self.stop()
         super().close()
 
-    @classmethod
-    def app_lines(cls) -> int:
-        """Lines of app code (blank lines and comments excluded) over ``app_files``."""
-        return sum(code_lines(APPS / name) for name in cls.app_files)
 
-
-def code_lines(path: Path) -> int:
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return sum(1 for line in lines if line.strip() and not line.strip().startswith("#"))
-
-
-def _stop_tree(process: subprocess.Popen) -> list[int]:
-    """SIGTERM ``process`` and wait; kill its children left after that; their ids."""
-    import psutil
-
-    try:
-        children = psutil.Process(process.pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        children = []
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    return [child.pid for child in children if _kill_if_alive(child)]
-
-
-def _reload_evidence(flags: str, seconds: float | None, log: Path) -> dict:
-    if seconds is not None:
-        return {"ok": True, "evidence": f"{flags}: the edit was served {seconds:.1f} s later"}
+def _reloader_note(log: Path) -> str:
     overflows = log.read_text(errors="replace").count("Inotify queue overflowed")
-    hint = (
-        f"; its reloader logged 'Inotify queue overflowed' {overflows} times" if overflows else ""
-    )
-    return {"ok": False, "evidence": f"{flags}: no change {RELOAD_WAIT:.0f} s on{hint}"}
-
-
-def _read(url: str) -> str | None:
-    """The body of a GET, or None when nothing answers."""
-    try:
-        with urllib.request.urlopen(url, timeout=2) as answer:
-            return answer.read().decode("utf-8", "replace")
-    except OSError:
-        return None
-
-
-def _wait_until(condition: Callable[[], bool], seconds: float) -> float | None:
-    """Seconds until ``condition()`` held, polling; None if it did not within ``seconds``."""
-    started = time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        if condition():
-            return time.perf_counter() - started
-        time.sleep(0.2)
-    return None
-
-
-def _kill_if_alive(member) -> bool:
-    import psutil
-
-    try:
-        member.kill()
-        return True
-    except psutil.NoSuchProcess:
-        return False
+    return f"its reloader logged 'Inotify queue overflowed' {overflows} times" if overflows else ""
 
 
 def python_module(module: str) -> list[str]:

@@ -11,18 +11,14 @@ from adapters.serving.browser import HTML_FORM
 class StdlibServer(ServingApp):
     name = "baseline"
     app_files = ("baseline_app.py", "page.py")
+    auth_file = "baseline_auth_app.py"
     form = HTML_FORM
 
     def command(self, port: int) -> list[str]:
-        return [sys.executable, str(APPS / "baseline_app.py"), str(port)]
+        return self.serve(port, "baseline_app.py")
 
-    def probe_auth_hook(self) -> dict:
-        """http.server calls do_GET/do_POST directly: there is no hook to register."""
-        from http.server import BaseHTTPRequestHandler
+    def protected_command(self, port: int) -> list[str]:
+        return self.serve(port, self.auth_file)
 
-        hooks = [n for n in dir(BaseHTTPRequestHandler) if "before" in n or "middleware" in n]
-        return {
-            "ok": bool(hooks),
-            "evidence": f"BaseHTTPRequestHandler hooks: {hooks or 'none'}; a check must be "
-            "written into each do_GET/do_POST",
-        }
+    def serve(self, port: int, app_file: str) -> list[str]:
+        return [sys.executable, str(APPS / app_file), str(port)]

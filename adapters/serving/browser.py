@@ -26,6 +26,8 @@ CHROMIUM_ARGS = [
     "--disable-gpu",
 ]
 WAIT_MS = 20_000
+REFUSED_WAIT_MS = 3_000  # how long a refused visit waits for a Predict button
+FIRST_RUN_MS = 60_000  # a Streamlit app's first session loads the model before the button
 VIEWPORT = {"width": 1100, "height": 1300}  # the whole form fits: screenshots show it all
 LABELS = {field.name: field.label for field in NUMBER_FIELDS}
 
@@ -50,6 +52,13 @@ class Form:
             page.click("#predict")
         return navigation.value.status if navigation.value else None
 
+    def credentials(self, password: str | None) -> dict:
+        """Browser-context options that log in: HTTP Basic, which the browser answers."""
+        return {"http_credentials": {"username": "team", "password": password}} if password else {}
+
+    def log_in(self, page, password: str | None) -> None:
+        """Anything the page itself asks before the app shows (nothing: the browser did it)."""
+
 
 class StreamlitForm(Form):
     """Streamlit's widgets: number inputs found by label, a value commits on Enter."""
@@ -66,6 +75,20 @@ class StreamlitForm(Form):
     def submit(self, page) -> int | None:
         page.get_by_role("button", name="Predict").click()
         return None
+
+    def credentials(self, password: str | None) -> dict:
+        return {}
+
+    def log_in(self, page, password: str | None) -> None:
+        """Wait for the password box; type the password (if any) and press Enter; wait
+        until the script is not running."""
+        box = page.get_by_label("Team password", exact=True)
+        box.wait_for(timeout=WAIT_MS)
+        if password:
+            box.fill(password)
+            box.press("Enter")
+        idle = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+        page.wait_for_selector(idle, timeout=FIRST_RUN_MS)
 
 
 HTML_FORM = Form(answer="#units", error="#error")
@@ -120,6 +143,78 @@ def open_and_predict(browser, url: str, form: Form, changes: dict[str, str]) -> 
         return interact(page, form, changes)
     finally:
         page.close()
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One visit to a page: what the server answered and what the user could do."""
+
+    status: int | None  # HTTP status of the page
+    shown: str  # the prediction the page showed ("" if the app never offered a Predict button)
+    seen: str  # the start of the page's text
+
+
+def visit_protected(browser, url: str, form: Form, password: str | None, changes) -> Visit:
+    """Open the page in a fresh browser context, log in with ``password`` (None: do not),
+    and predict if the app offers its Predict button."""
+    from playwright.sync_api import Error
+    from playwright.sync_api import TimeoutError as Timeout
+
+    context = browser.new_context(viewport=VIEWPORT, **form.credentials(password))
+    page = context.new_page()
+    statuses: list[int] = []
+    page.on("response", lambda response: statuses.append(response.status))
+    try:
+        try:
+            status = page.goto(url).status
+        except Error as error:  # e.g. Chromium gives up after wrong HTTP credentials
+            return Visit(statuses[-1] if statuses else None, "", str(error).splitlines()[0])
+        if status != 401:
+            form.log_in(page, password)
+        seen = " ".join(page.inner_text("body").split())[:120]
+        try:
+            page.get_by_role("button", name="Predict").wait_for(
+                timeout=FIRST_RUN_MS if password else REFUSED_WAIT_MS
+            )
+        except Timeout:
+            return Visit(status, "", seen)
+        return Visit(status, interact(page, form, changes), seen)
+    finally:
+        context.close()
+
+
+def predict_offline(browser, url: str, form: Form, changes) -> tuple[str, list[str]]:
+    """Load the page and predict with every request outside 127.0.0.1 refused; (the shown
+    answer ("" if none showed), the addresses the page tried to reach outside)."""
+    from playwright.sync_api import Error
+
+    outside: list[str] = []
+
+    def loopback_only(route) -> None:
+        if _is_loopback(route.request.url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort("internetdisconnected")
+
+    page = browser.new_page(viewport=VIEWPORT)
+    try:
+        page.route(lambda address: address.startswith(("http:", "https:")), loopback_only)
+        page.on("websocket", lambda socket: _is_loopback(socket.url) or outside.append(socket.url))
+        page.goto(url)
+        try:
+            shown = interact(page, form, changes)
+        except Error:  # no answer showed: the page did not work without those addresses
+            shown = ""
+        return shown, list(dict.fromkeys(outside))
+    finally:
+        page.close()
+
+
+def _is_loopback(address: str) -> bool:
+    from urllib.parse import urlsplit
+
+    return urlsplit(address).hostname in ("127.0.0.1", "localhost")
 
 
 def error_message(page, form: Form) -> str:

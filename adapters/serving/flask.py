@@ -10,15 +10,20 @@ from adapters.serving.base import ServingApp, python_module
 from adapters.serving.browser import HTML_FORM
 
 APP = "adapters.serving.apps.flask_app:create_app"
+PROTECTED_APP = "adapters.serving.apps.flask_auth_app:create_app"
 
 
 class FlaskDevServer(ServingApp):
     name = "flask"
     app_files = ("flask_app.py", "page.py")
+    auth_file = "flask_auth_app.py"
     form = HTML_FORM
 
     def command(self, port: int) -> list[str]:
         return self.serve(port, APP, "--no-reload")
+
+    def protected_command(self, port: int) -> list[str]:
+        return self.serve(port, PROTECTED_APP, "--no-reload")
 
     def reload_command(self, port: int, app_copy: Path) -> list[str]:
         return self.serve(port, f"{app_copy.stem}:create_app", "--reload")
@@ -35,24 +40,6 @@ class FlaskDevServer(ServingApp):
             reload_option,
             "--no-debugger",
         ]
-
-    def probe_auth_hook(self) -> dict:
-        """A ``before_request`` function refusing requests without a token (test client)."""
-        from flask import abort, request
-
-        from adapters.serving.apps.flask_app import create_app
-
-        app = create_app(str(self.model_path))
-        app.before_request(lambda: None if request.headers.get("X-Token") == "t" else abort(401))
-        client = app.test_client()
-        without, with_token = (
-            client.get("/").status_code,
-            client.get("/", headers={"X-Token": "t"}).status_code,
-        )
-        return {
-            "ok": (without, with_token) == (401, 200),
-            "evidence": f"before_request hook: {without} without a token, {with_token} with it",
-        }
 
     def predict_in_process(self, inputs: dict[str, object]) -> str:
         """Through Flask's test client: the same app object, no server."""

@@ -26,12 +26,17 @@ class StreamlitServer(ServingApp):
     name = "streamlit"
     health_path = "/_stcore/health"
     app_files = ("streamlit_app.py",)
+    auth_file = "streamlit_auth_app.py"
+    start_loads_model = False  # the script, and the model load in it, runs per browser session
     form = STREAMLIT_FORM
 
     reload_edit = ('st.title("Predict units sold")', 'st.title("Reloaded")')
 
     def command(self, port: int) -> list[str]:
         return self.serve(port, APP, {})
+
+    def protected_command(self, port: int) -> list[str]:
+        return self.serve(port, APPS / self.auth_file, {})
 
     def reload_command(self, port: int, app_copy: Path) -> list[str]:
         return self.serve(
@@ -60,18 +65,10 @@ class StreamlitServer(ServingApp):
 
     def predict_json(self, payload: object) -> tuple[int, dict]:
         raise self.not_supported(
-            "predict_json", "the page talks to its server over a websocket; no JSON endpoint"
+            "predict_json",
+            "a Streamlit page talks to its server over a websocket and serves no JSON "
+            "endpoint (extra Starlette routes through st.App are not part of this app)",
         )
-
-    def probe_auth_hook(self) -> dict:
-        """st.login (OpenID Connect) is Streamlit's hook: run it in AppTest, report the outcome."""
-        from streamlit.testing.v1 import AppTest
-
-        test = AppTest.from_string("import streamlit as st\nst.login()").run()
-        said = (test.exception or test.error or [None])[0]
-        message = (said.value if said is not None else "no message").splitlines()[0][:160]
-        # even when installed, st.login needs an identity provider: no offline run can pass
-        return {"ok": False, "evidence": f"st.login() in AppTest: {message}"}
 
     def predict_in_process(self, inputs: dict[str, object]) -> str:
         """Through AppTest: set the widgets, click the button, read the shown figure."""
