@@ -8,7 +8,10 @@ and must still be empty at the end.
 """
 
 import hashlib
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -73,6 +76,37 @@ def test_versions_are_listed_in_commit_order(committed):
     adapter, ids = committed
     assert len(set(ids)) == 3
     assert adapter.versions() == ids
+
+
+ANSWER = "answer: "
+
+
+def _read_elsewhere(adapter, ids: list[str], destination: Path) -> dict:
+    """What another process, given only the work folder and the ids, gets back."""
+    command = [sys.executable, __file__, adapter.name, str(adapter.workdir), str(destination)]
+    done = subprocess.run([*command, *ids], capture_output=True, text=True, timeout=300)
+    answers = [line for line in done.stdout.splitlines() if line.startswith(ANSWER)]
+    assert answers, f"the reading process failed: {done.stderr[-500:]}"
+    return json.loads(answers[-1][len(ANSWER) :])
+
+
+def _serve_read(tool: str, workdir: str, destination: str, *ids: str) -> None:
+    """The other process: a teammate's clone of each version, then the version list."""
+    adapter = registry.load("versioning", tool)(Path(workdir))
+    try:
+        restored = [adapter.clone_restore(v, Path(destination) / str(n)) for n, v in enumerate(ids)]
+        answer = {"sha256": [file_digest(p) for p in restored], "versions": adapter.versions()}
+    except NotSupported as error:
+        answer = {"not_supported": str(error)}
+    print(ANSWER + json.dumps(answer), flush=True)
+
+
+def test_a_commit_is_shared_when_the_call_returns(committed, versions, tmp_path):
+    adapter, ids = committed
+    assert "commit" not in adapter.not_equivalent
+    seen = _read_elsewhere(adapter, ids, tmp_path / "elsewhere")
+    assert seen.get("sha256") == [digest for _, digest in versions], seen
+    assert seen["versions"] == adapter.versions()
 
 
 def test_restore_gives_back_every_version_exactly(committed, versions):
@@ -190,8 +224,19 @@ def test_neptune_offline_cannot_give_a_version_back(neptune_run):
         adapter.identify(adapter.data_path)
 
 
+def test_neptune_commit_is_marked_and_another_process_gets_nothing_back(neptune_run, tmp_path):
+    adapter, ids = neptune_run
+    assert adapter.not_equivalent["commit"].startswith("not shared")
+    seen = _read_elsewhere(adapter, ids, tmp_path / "elsewhere")
+    assert "clone_restore is not supported by neptune: offline" in seen.get("not_supported", "")
+
+
 def test_temporary_directories_are_removed_on_close(versions):
     adapter = _open("baseline")
     with adapter:
         _commit_all(adapter, versions[:1])
     assert not adapter.workdir.exists()
+
+
+if __name__ == "__main__":
+    _serve_read(*sys.argv[1:])

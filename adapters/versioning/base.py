@@ -4,6 +4,14 @@ A versioner keeps one tracked file, ``data_path``, in its working copy. The work
 writes each version of the data set there and calls ``commit``; ``restore`` puts an
 earlier version back in place. Optional operations (a teammate's fresh clone, reading
 a version without checking it out, diff) raise ``NotSupported`` unless the tool has them.
+
+Each operation's docstring states its contract: what is true when the call returns. A
+version is *shared* when another process, holding only the version id and the remote (a
+teammate's clone, a training job), gets its exact bytes back; fsync (power-loss
+durability) is asked of no tool: the baseline and Git leave it to the operating system.
+A tool whose call cannot meet its contract says so in ``not_equivalent`` (operation ->
+why); its timing is then shown but not compared. The conformance suite checks the commit
+contract from another process.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import os
 import subprocess
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import ClassVar
 
 from adapters.base import Adapter
 
@@ -40,6 +49,10 @@ class Versioner(Adapter):
         "stored_bytes",
     )
     remote: Path | None = None  # where the tool keeps the shared copy of every version
+    # operation -> one sentence: why this tool's call does not meet the operation's contract
+    not_equivalent: ClassVar[dict[str, str]] = {}
+    # the operations a user writes as Python with this tool (the others are commands)
+    python_operations: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, workdir: Path | None = None):
         super().__init__(workdir)
@@ -52,15 +65,19 @@ class Versioner(Adapter):
 
     @abc.abstractmethod
     def commit(self, message: str) -> str:
-        """Record the current ``data_path`` as a new version (and share it); return its id."""
+        """Record the current ``data_path`` as a new version and share it; return its id.
+        Contract: the version is in the remote/store: another process with the id and the
+        remote gets its exact bytes back (``clone_restore``), and ``versions`` lists it."""
 
     @abc.abstractmethod
     def versions(self) -> list[str]:
-        """Ids of the committed versions, oldest first."""
+        """Ids of the committed versions, oldest first, as the project/store lists them."""
 
     @abc.abstractmethod
     def restore(self, version: str) -> Path:
-        """Put ``version`` back at ``data_path`` and return that path; raise if unknown."""
+        """Put ``version`` back at ``data_path`` and return that path; raise if unknown.
+        Contract: the file's sha256 equals the committed version's; a damaged or missing
+        object is an error, never a wrong file."""
 
     @abc.abstractmethod
     def identify(self, path: Path) -> str | None:
@@ -68,7 +85,8 @@ class Versioner(Adapter):
 
     def clone_restore(self, version: str, destination: Path) -> Path:
         """A teammate's path: a fresh copy of the project in ``destination``, data pulled
-        from the remote only, ``version`` checked out; returns the restored file."""
+        from the remote only, ``version`` checked out; returns the restored file. Contract:
+        exact bytes (sha256), or an error; no wrong file is left in place."""
         raise self.not_supported("clone_restore")
 
     def read_version(self, version: str) -> bytes:
@@ -84,6 +102,11 @@ class Versioner(Adapter):
         if self.remote is None:
             raise self.not_supported("stored_bytes", "it keeps no copy of the data")
         return directory_bytes(self.remote)
+
+    def user_files(self) -> dict[str, str]:
+        """Config files a user keeps in the repository for this tool (name -> text), as the
+        tool wrote them; none unless the tool has some."""
+        return {}
 
     def object_files(self) -> list[Path]:
         """The files in the remote that hold data (what a corrupted remote would damage)."""

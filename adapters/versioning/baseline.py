@@ -25,6 +25,9 @@ class StoreError(RuntimeError):
 
 class ContentStoreVersioner(Versioner):
     name = "baseline"
+    python_operations = (
+        "commit", "versions", "restore", "identify", "clone_restore", "read_version", "diff",
+    )  # fmt: skip
 
     def __init__(self, workdir: Path | None = None):
         super().__init__(workdir)

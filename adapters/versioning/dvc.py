@@ -95,5 +95,10 @@ class DvcVersioner(GitVersioner):
         changes = json.loads(self.dvc("diff", "--json", old, new) or "{}")
         return sorted({entry["path"] for kind in changes.values() for entry in kind})
 
+    def user_files(self) -> dict[str, str]:
+        project = self.data_path.parent
+        return {name: (project / name).read_text(encoding="utf-8")
+                for name in (".dvc/config", ".dvcignore")}  # fmt: skip
+
     def object_files(self) -> list[Path]:
         return sorted(p for p in (self.remote / "files").rglob("*") if p.is_file())

@@ -73,5 +73,8 @@ class GitLfsVersioner(GitVersioner):
     def diff(self, old: str, new: str) -> list[str]:
         return self.git("diff", "--name-only", old, new).split()
 
+    def user_files(self) -> dict[str, str]:
+        return {".gitattributes": (self.data_path.parent / ".gitattributes").read_text()}
+
     def object_files(self) -> list[Path]:
         return sorted(p for p in (self.remote / "lfs" / "objects").rglob("*") if p.is_file())

@@ -21,6 +21,12 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 class NeptuneVersioner(Versioner):
     name = "neptune"
+    not_equivalent = {
+        "commit": "not shared: offline track_files queues only the file's path (no bytes, "
+        "no hash) for `neptune sync` to the hosted service, which shut down; nothing can "
+        "give the version back",
+    }
+    python_operations = ("commit",)
 
     def setup(self) -> None:
         self.data_path.parent.mkdir(parents=True)
@@ -54,6 +60,21 @@ class NeptuneVersioner(Versioner):
             self._offline_read("identify", self.run_handle[version].fetch_hash)
         raise self.not_supported("identify", "Neptune's artifact hash is not the file's hash")
 
+    def clone_restore(self, version: str, destination: Path) -> Path:
+        """A teammate's read: a run of their own, the version's files downloaded into
+        ``destination``."""
+        destination.mkdir(parents=True)
+        teammate = self._start_run()
+        try:
+            self._offline_read(
+                "clone_restore",
+                lambda: teammate[version].download(str(destination)),
+                "offline, another process's run holds nothing it recorded",
+            )
+        finally:
+            teammate.stop()
+        return destination / self.data_path.name
+
     def read_version(self, version: str) -> bytes:
         destination = self.workdir / "read"
         self._offline_read(
@@ -77,13 +98,17 @@ class NeptuneVersioner(Versioner):
             self.run_handle = None
         super().close()
 
-    def _offline_read(self, operation: str, read):
-        from neptune.exceptions import NeptuneOfflineModeFetchException
+    def _offline_read(self, operation: str, read, context: str = ""):
+        """``read()``; the client's offline refusals (a fetch from the server, a field only
+        another process's local log holds) become NotSupported in its own words."""
+        from neptune.exceptions import MissingFieldException, NeptuneOfflineModeFetchException
 
         try:
             return read()
-        except NeptuneOfflineModeFetchException as error:
-            raise self.not_supported(operation, _first_sentence(error)) from error
+        except (NeptuneOfflineModeFetchException, MissingFieldException) as error:
+            words = _first_sentence(error)
+            reason = f"{context}: {words}" if context else words
+            raise self.not_supported(operation, reason) from error
 
     def _offline_directory(self) -> Path:
         return self.workdir / ".neptune"
