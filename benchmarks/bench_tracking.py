@@ -4,6 +4,9 @@ The model is trained once per session on the workload's data. Operations are tim
 pytest-benchmark; beside them: metric-logging throughput (1k, 10k, 100k points, saying what
 was durable and readable when the clock stopped), correctness of everything read back,
 bytes on disk after N runs, server start and memory, and a feature matrix from probes.
+A timing whose call does not meet its operation's contract (adapters/tracking/base.py) is
+marked in ``Record.not_equivalent`` with the adapter's reason. The UI probe runs after every
+measured operation, and a server started only for it is measured on its own.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import pytest
 
 from adapters import registry
 from adapters.base import AdapterError, NotSupported
-from benchmarks import harness
+from benchmarks import harness, tracking_probes
 
 STAGE = "tracking"
 SIZES = (1_600,)  # rows the model is trained on; tracking costs do not grow with them
@@ -25,8 +28,7 @@ REPEATS = 5
 THROUGHPUT_POINTS = (1_000, 10_000, 100_000)
 STORAGE_RUNS = 10
 EXPERIMENT = "sales"
-MODEL_NAME = "sales-model"
-ALIAS = "champion"
+MODEL_NAME, ALIAS = tracking_probes.MODEL_NAME, tracking_probes.ALIAS
 OPERATIONS = (
     "start_run",
     "log_params",
@@ -39,6 +41,26 @@ OPERATIONS = (
     "best_run",
     "read_run",
 )
+
+# timed operation -> the interface operations it performs (whose contracts it must meet)
+PERFORMS = {
+    "start_run": ("start_run",),
+    "log_params": ("log_params",),
+    "log_model": ("log_model",),
+    "log_model_default": ("log_model",),
+    "start_and_end_run": ("start_run", "end_run"),
+    **{label: ("log_metrics",) for label in ("log_metrics_100", "log_metrics_1k",
+                                             "log_metrics_10k", "log_metrics_100k")},
+}  # fmt: skip
+# the day's operations a user writes code for, and the probe that says if the tool has one
+DAY_OF_WORK = ("start_run", "log_params", "log_metrics", "log_model", "end_run", "link_data")
+PROBED_OPERATIONS = {
+    "register_model": "registry",
+    "load_model": "aliases",
+    "best_run": "run search",
+    "read_run": "read back",
+    "data_version": "links run to data version",
+}
 
 pytestmark = pytest.mark.tracking
 _names = itertools.count()
@@ -78,8 +100,6 @@ def tracker(tool, rows, recorder):
 @pytest.fixture(scope="module")
 def cycle(tracker, trained, recorder, tool, rows) -> Cycle:
     """Three runs, the best one's model registered under an alias; every read-back probed."""
-    from adapters.tracking import probes
-
     split, model, data_file = trained
     with harness.trial(recorder, tool, rows) as record:
         scores = {}
@@ -93,9 +113,30 @@ def cycle(tracker, trained, recorder, tool, rows) -> Cycle:
         model_ref = tracker.log_model(best, model)
         for run_id in scores:
             tracker.end_run(run_id)
-        record.features = probes.probe_all(tracker, scores, model_ref, (split, model), data_file)
-        record.correctness = probes.correctness(record.features)
+        tracking_probes.probe_all(record, tracker, scores, model_ref, (split, model), data_file)
+        record.user_code = _user_code(tracker, record.features)
         return Cycle(model_ref)
+
+
+def _user_code(tracker, features: dict) -> dict[str, int]:
+    """Lines of Python a user writes for the day's operations the tool supports."""
+    supported = [
+        *DAY_OF_WORK,
+        *(op for op, probe in PROBED_OPERATIONS.items()
+          if features[probe]["answer"] != "not supported"),
+    ]  # fmt: skip
+    source = tracking_probes.operation_source(type(tracker), supported)
+    return {f"tracking calls for {len(supported)} operations (Python)": harness.code_lines(source)}
+
+
+def _timing(recorder, tracker, rows: int, operation: str, benchmark) -> None:
+    """The operation's statistics, marked not equivalent where the tool's call does not meet
+    the contract of an operation it performs."""
+    recorder.timing(tracker.name, rows, operation, benchmark)
+    reasons = [tracker.not_equivalent[op] for op in PERFORMS.get(operation, (operation,))
+               if op in tracker.not_equivalent]  # fmt: skip
+    if reasons:
+        recorder.record(tracker.name, rows).not_equivalent[operation] = "; ".join(reasons)
 
 
 def _run_name() -> str:
@@ -128,7 +169,7 @@ def test_operation(
             tracker.end_run(started[0])
             pytest.skip(str(error))
         harness.measure(benchmark, operation, call, rounds=bench_options.repeats)
-        recorder.timing(tool, rows, operation, benchmark)
+        _timing(recorder, tracker, rows, operation, benchmark)
         for run_id in started:
             tracker.end_run(run_id)
 
@@ -166,7 +207,7 @@ def test_metric_throughput(benchmark, points, tracker, recorder, bench_options, 
     with harness.trial(recorder, tool, rows) as record:
         log = lambda: tracker.log_metrics(run_id, next(keys), values)  # noqa: E731
         harness.measure(benchmark, label, log, rounds=rounds, warmup=0 if large else 1)
-        recorder.timing(tool, rows, label, benchmark)
+        _timing(recorder, tracker, rows, label, benchmark)
         read_back = _read_back(tracker, run_id, values)
         tracker.end_run(run_id)
         row = [
@@ -228,14 +269,17 @@ def test_storage_after_runs(tracker, trained, recorder, tool, rows):
 
 
 def test_default_server(tracker, recorder, tool, rows, tmp_path):
-    """MLflow only: the server with default settings, started once beside the lean one."""
+    """MLflow only: the server with default settings, started once beside the lean one after
+    the measured operations; its start time and memory are measures of their own."""
     if tool != "mlflow_server":
         pytest.skip("only the MLflow server mode has a default server to measure")
     from adapters.tracking.mlflow import measure_default_server
 
     with harness.trial(recorder, tool, rows) as record:
         figures = measure_default_server(tmp_path)
-        recorder.once(tool, rows, "default_server_start", figures["start_seconds"])
+        record.measures["default_server_start_seconds"] = figures["start_seconds"]
+        record.measures["default_server_rss_mb"] = figures["rss_mb"]
+        record.measures["default_server_processes"] = figures["processes"]
         record.details.setdefault("notes", []).append(
             "Operations ran against a lean `mlflow server --workers 1` with "
             "MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false. The default `mlflow server` took "
@@ -261,3 +305,10 @@ def test_log_model_as_first_written(tracker, trained, recorder, tool, rows):
             "`mlflow.sklearn.log_model(model, name=...)` as first written (no "
             f"skops_trusted_types, no pip_requirements): {outcome}"
         )
+
+
+def test_ui_probe(tracker, recorder, tool, rows):
+    """Last: the UI probe, after every measured operation of this tool (a UI server it
+    starts never runs beside them)."""
+    with harness.trial(recorder, tool, rows) as record:
+        tracking_probes.probe_ui(record, tracker)

@@ -1,12 +1,19 @@
 """Conformance suite for the tracking stage: written once, run for every tracker.
 
 Small sizes: a 60-tree forest on 800 rows, series of a few hundred points. Operations a
-tool does not support must raise the clear "not supported by <tool>" error.
+tool does not support must raise the clear "not supported by <tool>" error. Each write's
+contract is checked from another process (this file run as a script, attached to the same
+store) right after the call returns: a write the adapter does not mark ``not_equivalent``
+must read back there, and a marked one must not.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -168,3 +175,136 @@ def test_mlflow_server_is_gone_and_its_port_free_after_a_run():
     for server in SERVERS_AFTER_A_RUN:
         assert not server.group_alive()
         assert port_is_free(server.port)
+
+
+ANSWER = "answer: "  # the reader's reply lines; the tools print their own lines too
+
+
+class OtherProcess:
+    """A second Python process attached to the tracker's store, answering reads."""
+
+    def __init__(self, tracker):
+        command = [sys.executable, __file__, tracker.name, tracker.address()]
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+
+    def ask(self, operation: str, *args) -> dict:
+        """{"value": ...}, {"not_supported": ...} or {"error": ...}."""
+        self.process.stdin.write(json.dumps([operation, *args]) + "\n")
+        self.process.stdin.flush()
+        for line in self.process.stdout:
+            if line.startswith(ANSWER):
+                return json.loads(line[len(ANSWER) :])
+        raise RuntimeError(f"the reading process ended (exit {self.process.wait()})")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+def _serve_reads(tool: str, address: str) -> None:
+    """The other process: attach to the store and answer one read per stdin line."""
+    tracker = registry.load("tracking", tool).attach(address)
+    for line in sys.stdin:
+        operation, *args = json.loads(line)
+        try:
+            answer = {"value": _read(tracker, operation, args)}
+        except NotSupported as error:
+            answer = {"not_supported": str(error)}
+        except AdapterError as error:
+            answer = {"error": str(error)}
+        print(ANSWER + json.dumps(answer), flush=True)
+
+
+def _read(tracker, operation: str, args: list):
+    if operation == "read_run":
+        return dataclasses.asdict(tracker.read_run(*args))
+    if operation == "predict":
+        import joblib
+
+        name, alias, features = args
+        return tracker.load_model(name, alias).predict(joblib.load(features)).tolist()
+    return getattr(tracker, operation)(*args)
+
+
+WRITES = ("start_run", "log_params", "log_metrics", "link_data", "log_model", "register_model",
+          "end_run")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def read_elsewhere(tracker, trained, tmp_path_factory):
+    """Each write, then what another process reads of it at once (the run still open)."""
+    import joblib
+
+    split, fitted, data_file = trained
+    features = tmp_path_factory.mktemp("features") / "x_test.joblib"
+    joblib.dump(split.x_test, features)
+    seen, registered = {}, True
+    with OtherProcess(tracker) as other:
+        run_id = tracker.start_run("contract", "contract-run")
+        seen["start_run"] = other.ask("read_run", run_id)
+        tracker.log_params(run_id, {"alpha": 0.5})
+        seen["log_params"] = other.ask("read_run", run_id)
+        tracker.log_metrics(run_id, "r2", [0.1, 0.2, 0.3])
+        seen["log_metrics"] = other.ask("read_run", run_id)
+        tracker.link_data(run_id, data_file)
+        seen["link_data"] = other.ask("data_version", run_id)
+        model_ref = tracker.log_model(run_id, fitted)
+        try:
+            tracker.register_model(model_ref, "contract-model", "candidate")
+        except NotSupported:
+            registered = False
+        seen["log_model"] = seen["register_model"] = other.ask(
+            "predict", "contract-model", "candidate", str(features)
+        )
+        tracker.end_run(run_id)
+        seen["end_run"] = other.ask("read_run", run_id)
+    return seen, registered
+
+
+def _shows_the_write(operation: str, answer: dict, trained) -> bool:
+    if "value" not in answer:
+        return False
+    value = answer["value"]
+    split, fitted, data_file = trained
+    expected = {
+        "start_run": lambda: True,
+        "log_params": lambda: value["params"].get("alpha") == "0.5",
+        "log_metrics": lambda: value["metrics"].get("r2") == [0.1, 0.2, 0.3],
+        "link_data": lambda: value == file_version(data_file),
+        "log_model": lambda: np.array_equal(value, fitted.predict(split.x_test)),
+        "end_run": lambda: (
+            value["metrics"].get("r2") == [0.1, 0.2, 0.3] and value["params"].get("alpha") == "0.5"
+        ),
+    }
+    expected["register_model"] = expected["log_model"]
+    return expected[operation]()
+
+
+@pytest.mark.parametrize("operation", WRITES)
+def test_a_write_is_readable_by_another_process_when_the_call_returns(
+    tracker, read_elsewhere, trained, operation
+):
+    seen, registered = read_elsewhere
+    answer = seen[operation]
+    marked = operation in tracker.not_equivalent
+    if operation in ("log_model", "register_model") and not registered and not marked:
+        pytest.skip(f"{tracker.name} has no registry to load the model back through")
+    shown = _shows_the_write(operation, answer, trained)
+    if marked:
+        assert not shown, f"{operation} is marked not equivalent, yet another process read it"
+    else:
+        assert shown, f"another process did not read what {operation} wrote: {answer}"
+
+
+def test_not_equivalent_marks_name_write_operations_with_a_reason(tracker):
+    for operation, reason in tracker.not_equivalent.items():
+        assert operation in WRITES and reason.startswith("not ")
+
+
+if __name__ == "__main__":
+    _serve_reads(*sys.argv[1:3])

@@ -4,6 +4,16 @@ The five abstract methods are what every tracker does (start a run, log params, 
 metric series, log the model, end the run). Registering, loading by alias, finding the
 best run, reading a run back and linking a data version have defaults that raise
 ``NotSupported``: the runner records those as missing features, not failures.
+
+Each operation's docstring states its contract: what is true when the call returns. A
+write is *durable* when it survives the writing process ending and another process
+opening the same store (:meth:`Tracker.attach`) reads it back; writes must be durable when
+the call returns, not later (no background queue left to drain). Power-loss durability
+(fsync) is not part of the contract: MLflow's SQLite commits fsync, trackio's WAL journal
+syncs at checkpoints, the baseline leaves it to the operating system. A tool whose call
+cannot meet its contract says so in ``not_equivalent`` (operation -> why); its timing is
+then shown but not compared. The conformance suite checks both ways, from another
+process: what is not marked reads back, what is marked does not.
 """
 
 from __future__ import annotations
@@ -61,6 +71,8 @@ class Tracker(Adapter):
     search_method: ClassVar[str] = ""
     # where the runs live and what answers reads
     store_kind: ClassVar[str] = ""
+    # operation -> one sentence: why this tool's call does not meet the operation's contract
+    not_equivalent: ClassVar[dict[str, str]] = {}
 
     def setup(self) -> None:
         self.step("turn telemetry and update checks off", lambda: os.environ.update(QUIET_ENV))
@@ -71,45 +83,66 @@ class Tracker(Adapter):
         """Create the tool's store (and server) under ``self.workdir``, recording steps."""
 
     @abc.abstractmethod
+    def address(self) -> str:
+        """What another process needs to open this store with :meth:`attach` (a folder
+        or a URL)."""
+
+    @classmethod
+    @abc.abstractmethod
+    def attach(cls, address: str) -> Tracker:
+        """A tracker on the existing store at ``address``, as a second process (a notebook,
+        a serving job) opens it: nothing is created, reads see what others wrote."""
+
+    @abc.abstractmethod
     def start_run(self, experiment: str, name: str) -> str:
-        """Start a run in ``experiment``; return its id."""
+        """Start a run in ``experiment``; return its id. Contract: the run exists in the
+        store; another process reads it (``read_run``) by that id."""
 
     @abc.abstractmethod
     def log_params(self, run_id: str, params: dict[str, object]) -> None:
-        """Log the run's parameters."""
+        """Log the run's parameters. Contract: durable; another process reads them back
+        as strings (``read_run().params``)."""
 
     @abc.abstractmethod
     def log_metrics(self, run_id: str, key: str, values: list[float]) -> None:
-        """Log ``values`` as the series ``key`` (step = position); return once ``durability``
-        holds."""
+        """Log ``values`` as the series ``key`` (step = position). Contract: every point is
+        durable; another process reads the whole series back equal (``durability`` says
+        how the tool gets there)."""
 
     @abc.abstractmethod
     def log_model(self, run_id: str, model) -> str:
-        """Store the fitted model as an artifact of the run; return a reference to it."""
+        """Store the fitted model as an artifact of the run; return a reference to it.
+        Contract: the model's bytes are in the store; registered from that reference,
+        another process loads it back (``load_model``) and it predicts identically."""
 
     @abc.abstractmethod
     def end_run(self, run_id: str) -> None:
-        """Mark the run finished."""
+        """Mark the run finished. Contract: nothing the run logged is still queued in this
+        process; another process reads all of it back."""
 
     def register_model(self, model_ref: str, name: str, alias: str) -> str:
         """Register ``model_ref`` as a new version of ``name``, point ``alias`` at it; return
-        the version."""
+        the version. Contract: durable; another process loads the model by the alias."""
         raise self.not_supported("register_model")
 
     def load_model(self, name: str, alias: str):
-        """The model the registry's ``alias`` points at, loaded back."""
+        """The model the registry's ``alias`` points at, loaded back from the store (not
+        from this process's memory)."""
         raise self.not_supported("load_model")
 
     def best_run(self, experiment: str, metric: str) -> str:
-        """Id of the run of ``experiment`` with the highest last value of ``metric``."""
+        """Id of the run of ``experiment`` with the highest last value of ``metric``, as
+        the store holds it (every durable write counts)."""
         raise self.not_supported("best_run")
 
     def read_run(self, run_id: str) -> RunData:
-        """The run's params and metric series as stored."""
+        """The run's params and metric series as the store holds them; raises if the
+        store has no such run."""
         raise self.not_supported("read_run")
 
     def link_data(self, run_id: str, path: Path) -> None:
-        """Record the data file's version (content hash) on the run, while it is open."""
+        """Record the data file's version (content hash) on the run, while it is open.
+        Contract: durable; another process reads the same version (``data_version``)."""
         raise self.not_supported("link_data")
 
     def data_version(self, run_id: str) -> str:
@@ -122,6 +155,11 @@ class Tracker(Adapter):
 
     def stop_ui(self) -> None:
         """Stop what ``ui_url`` started, so it does not run beside the measurements."""
+
+    def ui_rss_bytes(self) -> int | None:
+        """Resident memory of a UI server ``ui_url`` started as a process of its own (None
+        when the UI is the tool's server itself or runs inside this process)."""
+        return None
 
     def store_bytes(self) -> int:
         """Bytes the tool's store takes on disk."""

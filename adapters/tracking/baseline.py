@@ -18,10 +18,22 @@ class FolderTracker(Tracker):
     store_kind = "folders of JSON files on local disk"
 
     def prepare(self) -> None:
-        self.root = self.workdir / "runs"
-        self.registry = self.workdir / "registry.json"
+        self._locate()
         self.step("create the runs folder", lambda: self.root.mkdir())
         self.step("write an empty registry.json", lambda: self.registry.write_text("{}"))
+
+    def _locate(self) -> None:
+        self.root = self.workdir / "runs"
+        self.registry = self.workdir / "registry.json"
+
+    def address(self) -> str:
+        return str(self.workdir)
+
+    @classmethod
+    def attach(cls, address: str) -> FolderTracker:
+        tracker = cls(Path(address))
+        tracker._locate()
+        return tracker
 
     def _run(self, run_id: str) -> Path:
         return next(self.root.glob(f"*/{run_id}"))

@@ -166,9 +166,22 @@ class MlflowLocalTracker(_MlflowTracker):
     store_kind = "a SQLite file and an artifact folder on local disk"
 
     def prepare(self) -> None:
+        self._locate()
+        self.step("open the SQLite store (creates its tables)", self._open)
+
+    def _locate(self) -> None:
         self.uri = f"sqlite:///{self.workdir}/mlflow.db"
         self.artifact_root = (self.workdir / "artifacts").as_uri()
-        self.step("open the SQLite store (creates its tables)", self._open)
+
+    def address(self) -> str:
+        return str(self.workdir)
+
+    @classmethod
+    def attach(cls, address: str) -> MlflowLocalTracker:
+        tracker = cls(Path(address))
+        tracker._locate()
+        tracker.connect()
+        return tracker
 
     def _open(self) -> None:
         self.connect()
@@ -181,6 +194,10 @@ class MlflowLocalTracker(_MlflowTracker):
             self.ui_server = Server(server_command(self.workdir, 1), self.workdir, LEAN_ENV)
             self.ui_server.start()
         return self.ui_server.url + "/"
+
+    def ui_rss_bytes(self) -> int | None:
+        server = getattr(self, "ui_server", None)
+        return server.rss_bytes() if server is not None else None
 
     def stop_ui(self) -> None:
         if getattr(self, "ui_server", None) is not None:
@@ -210,6 +227,16 @@ class MlflowServerTracker(_MlflowTracker):
         )
         self.uri = self.server.url
         self.step("point the client at the server over HTTP", self.connect)
+
+    def address(self) -> str:
+        return self.uri
+
+    @classmethod
+    def attach(cls, address: str) -> MlflowServerTracker:
+        tracker = cls()
+        tracker.uri = address
+        tracker.connect()
+        return tracker
 
     def ui_url(self) -> str:
         return self.server.url + "/"

@@ -32,26 +32,49 @@ class NeptuneOfflineTracker(Tracker):
         "(see the dated facts on the hosted service)"
     )
 
-    def prepare(self) -> None:
-        import os
+    not_equivalent = dict.fromkeys(
+        ("start_run", "log_params", "log_metrics", "log_model", "end_run", "link_data"),
+        "not readable: offline Neptune appends to a local operation log that only "
+        "`neptune sync` to its hosted service (shut down) reads; nothing reads it back here",
+    )
 
-        self.runs: dict[str, object] = {}
-        self.reopened: dict[str, object] = {}
+    def prepare(self) -> None:
+        self._open_state()
         self.step(
             "set NEPTUNE_MODE=offline and NEPTUNE_DATA_DIRECTORY to the work folder",
-            lambda: os.environ.update(
-                NEPTUNE_MODE="offline", NEPTUNE_DATA_DIRECTORY=str(self.workdir / ".neptune")
-            ),
+            self._offline_here,
         )
 
-    def start_run(self, experiment: str, name: str) -> str:
+    def _open_state(self) -> None:
+        self.runs: dict[str, object] = {}
+        self.reopened: dict[str, object] = {}
 
+    def _offline_here(self) -> None:
+        import os
+
+        os.environ.update(
+            NEPTUNE_MODE="offline", NEPTUNE_DATA_DIRECTORY=str(self.workdir / ".neptune")
+        )
+
+    def address(self) -> str:
+        return str(self.workdir)
+
+    @classmethod
+    def attach(cls, address: str) -> NeptuneOfflineTracker:
+        tracker = cls(Path(address))
+        tracker._open_state()
+        tracker._offline_here()
+        return tracker
+
+    def start_run(self, experiment: str, name: str) -> str:
         run_id = f"{name}-{uuid.uuid4().hex[:8]}"  # offline runs get no server-side id
         self.runs[run_id] = _offline_run(run_id, name=name, tags=[experiment])
         return run_id
 
     def log_params(self, run_id: str, params: dict[str, object]) -> None:
-        self.runs[run_id]["parameters"] = params
+        run = self.runs[run_id]
+        run["parameters"] = params
+        run.wait()  # the client's flush: the operation reaches the local log
 
     def log_metrics(self, run_id: str, key: str, values: list[float]) -> None:
         run = self.runs[run_id]

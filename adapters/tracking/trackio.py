@@ -33,13 +33,31 @@ class TrackioTracker(Tracker):
     metric_api = "run.log({key: value}, step=...) per point (trackio batches them itself)"
     search_method = "a scan of every run's logs in Python: trackio has no run query API"
     store_kind = "one SQLite file per project and an artifact folder on local disk"
+    not_equivalent = {
+        "start_run": "not durable: trackio.init writes nothing to the store; the run exists "
+        "for other processes only once its first metric is written",
+        "log_params": "not durable: trackio keeps params in memory (run.config) until the "
+        "run's first logged metric is written; it has no call to store them on their own",
+    }
 
     def prepare(self) -> None:
-        self.runs: dict[str, object] = {}
-        self.projects: dict[str, str] = {}
-        self.artifacts: dict[str, object] = {}
+        self._open_state()
         self.step("point TRACKIO_DIR at the work folder", self._point_at_workdir)
         self.step(f"create the local registry '{REGISTRY}'", self._create_registry)
+
+    def _open_state(self) -> None:
+        self.runs: dict[str, object] = {}
+        self.artifacts: dict[str, object] = {}
+
+    def address(self) -> str:
+        return str(self.workdir)
+
+    @classmethod
+    def attach(cls, address: str) -> TrackioTracker:
+        tracker = cls(Path(address))
+        tracker._open_state()
+        tracker._point_at_workdir()
+        return tracker
 
     def _point_at_workdir(self) -> None:
         home = self.workdir / "trackio"
@@ -60,8 +78,9 @@ class TrackioTracker(Tracker):
         run = trackio.init(
             project=experiment, name=name, auto_log_cpu=False, auto_log_gpu=False, embed=False
         )
-        self.runs[name], self.projects[name] = run, experiment
-        return name
+        run_id = f"{experiment}/{name}"  # trackio names a run within its project
+        self.runs[run_id] = run
+        return run_id
 
     def log_params(self, run_id: str, params: dict[str, object]) -> None:
         # trackio stores the config with the run's first logged batch
@@ -70,19 +89,20 @@ class TrackioTracker(Tracker):
     def log_metrics(self, run_id: str, key: str, values: list[float]) -> None:
         from trackio.sqlite_storage import SQLiteStorage
 
-        run, project = self.runs[run_id], self.projects[run_id]
-        expected = SQLiteStorage.get_log_count(project, run_id) + len(values)
+        run, (project, name) = self.runs[run_id], _split(run_id)
+        expected = SQLiteStorage.get_log_count(project, name) + len(values)
         for step, value in enumerate(values):
             run.log({key: float(value)}, step=step)
-        while SQLiteStorage.get_log_count(project, run_id) < expected:
+        while SQLiteStorage.get_log_count(project, name) < expected:
             time.sleep(0.005)
 
     def log_model(self, run_id: str, model) -> str:
         import joblib
 
-        path = self.workdir / f"model-{run_id}.joblib"
+        name = _split(run_id)[1]
+        path = self.workdir / f"model-{name}.joblib"
         joblib.dump(model, path)
-        artifact = self.runs[run_id].log_artifact(path, name=f"model-{run_id}", type="model")
+        artifact = self.runs[run_id].log_artifact(path, name=f"model-{name}", type="model")
         self.artifacts[f"{artifact.name}:{artifact.version}"] = artifact
         return f"{artifact.name}:{artifact.version}"
 
@@ -107,23 +127,27 @@ class TrackioTracker(Tracker):
             run.name: self._series(experiment, run.name, metric)
             for run in trackio.Api().runs(experiment)
         }
-        return max((name for name in last if last[name]), key=lambda name: last[name][-1])
+        best = max((name for name in last if last[name]), key=lambda name: last[name][-1])
+        return f"{experiment}/{best}"
 
     def read_run(self, run_id: str) -> RunData:
         import trackio
 
-        project = self.projects[run_id]
-        run = next(r for r in trackio.Api().runs(project) if r.name == run_id)
-        params = {k: str(v) for k, v in run.config.items() if not k.startswith("_")}
-        logs = self._logs(project, run_id)
+        project, name = _split(run_id)
+        found = [r for r in trackio.Api().runs(project) if r.name == name]
+        if not found:
+            raise LookupError(f"trackio's project {project!r} has no run {name!r}")
+        params = {k: str(v) for k, v in (found[0].config or {}).items() if not k.startswith("_")}
+        logs = self._logs(project, name)
         keys = dict.fromkeys(k for log in logs for k in log if k not in ("step", "timestamp"))
         return RunData(params, {k: [log[k] for log in logs if k in log] for k in keys})
 
     def link_data(self, run_id: str, path: Path) -> None:
-        self.runs[run_id].log_artifact(path, name=f"data-{run_id}", type="dataset")
+        self.runs[run_id].log_artifact(path, name=f"data-{_split(run_id)[1]}", type="dataset")
 
     def data_version(self, run_id: str) -> str:
-        artifact = self._fetch(self.projects[run_id], f"data-{run_id}:latest")
+        project, name = _split(run_id)
+        artifact = self._fetch(project, f"data-{name}:latest")
         return artifact.manifest[0]["digest"][: len(file_version(Path(__file__)))]
 
     def ui_url(self) -> str:
@@ -171,3 +195,9 @@ class TrackioTracker(Tracker):
             while http_status(self.ui[1], timeout=1) and time.monotonic() < deadline:
                 time.sleep(0.1)
             self.ui = None
+
+
+def _split(run_id: str) -> tuple[str, str]:
+    """(project, run name) of a run id made by ``start_run``."""
+    project, _, name = run_id.partition("/")
+    return project, name
