@@ -133,8 +133,9 @@ def _timing(recorder, tracker, rows: int, operation: str, benchmark) -> None:
     """The operation's statistics, marked not equivalent where the tool's call does not meet
     the contract of an operation it performs."""
     recorder.timing(tracker.name, rows, operation, benchmark)
-    reasons = [tracker.not_equivalent[op] for op in PERFORMS.get(operation, (operation,))
-               if op in tracker.not_equivalent]  # fmt: skip
+    performed = PERFORMS.get(operation, (operation,))
+    reasons = dict.fromkeys(tracker.not_equivalent[op] for op in performed
+                            if op in tracker.not_equivalent)  # fmt: skip
     if reasons:
         recorder.record(tracker.name, rows).not_equivalent[operation] = "; ".join(reasons)
 
