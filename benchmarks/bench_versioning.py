@@ -251,7 +251,8 @@ def _user_code(versioner) -> dict[str, int]:
 
 
 def _pedantic(benchmark, label, target, setup, rounds: int, warmup: int = 0):
-    """pytest-benchmark's pedantic mode with an untimed ``setup`` before every round."""
+    """pytest-benchmark's pedantic mode with an untimed ``setup`` before every round, marked
+    as a measured operation for the runner."""
     calls = itertools.count(1)
 
     def announced_setup():
@@ -260,9 +261,10 @@ def _pedantic(benchmark, label, target, setup, rounds: int, warmup: int = 0):
         harness.progress(f"{label}: {kind}")
         return setup()
 
-    return benchmark.pedantic(
-        target, setup=announced_setup, rounds=rounds, warmup_rounds=warmup, iterations=1
-    )
+    with harness.measuring():  # the untimed setup between rounds is inside: small copies
+        return benchmark.pedantic(
+            target, setup=announced_setup, rounds=rounds, warmup_rounds=warmup, iterations=1
+        )
 
 
 def _rounds(rows: int, bench_options) -> int:
