@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from adapters.monitoring import stats
 from adapters.monitoring.base import ColumnVerdict, DriftMonitor, source_of
+from adapters.monitoring.stats import STATISTICS_CODE, scipy_verdicts
 
 
 class ScipyMonitor(DriftMonitor):
@@ -22,7 +22,7 @@ class ScipyMonitor(DriftMonitor):
     def check(self, reference: pd.DataFrame, current: pd.DataFrame, batch: str):
         self.require_columns(reference, current)
         self.batch = batch
-        self.verdicts = stats.scipy_verdicts(reference, current, self.numeric, self.categorical)
+        self.verdicts = scipy_verdicts(reference, current, self.numeric, self.categorical)
         return self.verdicts
 
     def report(self, directory: Path) -> Path:
@@ -32,8 +32,8 @@ class ScipyMonitor(DriftMonitor):
 
     def user_code(self) -> dict[str, str]:
         return {
-            "statistics code (scipy KS / chi-square)": source_of(*stats.USER_CODE),
-            "threshold and verdicts": source_of(stats.scipy_verdicts),
+            "statistics code (scipy KS / chi-square)": source_of(*STATISTICS_CODE),
+            "threshold and verdicts": source_of(scipy_verdicts),
             "HTML table of the verdicts": source_of(html_table),
         }
 

@@ -37,7 +37,7 @@ def drift_dashboard():
     return board.build()
 
 
-def write(path: Path) -> Path:
+def write_dashboard(path: Path) -> Path:
     """Write the dashboard JSON to ``path``."""
     from grafana_foundation_sdk.cog.encoder import JSONEncoder
 

@@ -5,7 +5,7 @@ per column to the Pushgateway: the statistic (a p-value or a distance), never a 
 Prometheus scrapes it, evaluates the alert rule that holds the thresholds
 (``drift_p_value < 0.05``, ``drift_distance >= 0.1``, per column), and the verdicts are
 the rule's firing alerts, read back over Prometheus's HTTP API. The Grafana dashboard is
-only generated (``grafana_dashboard``): no Grafana server runs here.
+only generated (``adapters.monitoring.grafana_dashboard``): no Grafana server runs here.
 
 ``PrometheusMonitor`` computes the statistics with the baseline's scipy code, so its
 detection is the baseline's; what Prometheus adds is the alerting and the history.
@@ -22,9 +22,10 @@ import pandas as pd
 
 from adapters import servers
 from adapters.base import NotRunnable
-from adapters.monitoring import grafana_dashboard, stats
 from adapters.monitoring.base import Alert, ColumnVerdict, Dashboard, DriftMonitor, source_of
+from adapters.monitoring.grafana_dashboard import drift_dashboard, panel_queries, write_dashboard
 from adapters.monitoring.prometheus_stack import INTERVAL_SECONDS, PROGRAMS, Stack
+from adapters.monitoring.stats import STATISTICS_CODE, p_values
 
 GAUGES = '{__name__=~"drift_p_value|drift_distance"'  # + the batch label and "}"
 NO_GRAFANA = (
@@ -140,12 +141,12 @@ class PrometheusAlerting(DriftMonitor):
 
     def report(self, directory: Path) -> Path:
         """The generated Grafana dashboard JSON (nothing renders it here)."""
-        return grafana_dashboard.write(Path(directory) / f"grafana-dashboard-{self.batch}.json")
+        return write_dashboard(Path(directory) / f"grafana-dashboard-{self.batch}.json")
 
     def dashboard(self, directory: Path) -> Dashboard:
         """The dashboard JSON, and what each panel's PromQL returns from Prometheus."""
-        path = grafana_dashboard.write(Path(directory) / "grafana-dashboard.json")
-        queries = grafana_dashboard.panel_queries(path).values()
+        path = write_dashboard(Path(directory) / "grafana-dashboard.json")
+        queries = panel_queries(path).values()
         shown = {expr: _sorted_values(self.stack.query(expr)) for expr in queries}
         return Dashboard(str(path), "", shown, self._expected_panels(), NO_GRAFANA)
 
@@ -172,9 +173,7 @@ class PrometheusAlerting(DriftMonitor):
             "alert rule (rules.yml)": files["rules.yml"],
             "scrape config (prometheus.yml)": files["prometheus.yml"],
             "push code (gauges to the Pushgateway)": source_of(Statistic, push_statistics),
-            "Grafana dashboard (grafana-foundation-sdk, not rendered here)": source_of(
-                grafana_dashboard.drift_dashboard
-            ),
+            "Grafana dashboard (grafana-foundation-sdk, not rendered)": source_of(drift_dashboard),
         }
 
 
@@ -206,8 +205,8 @@ class PrometheusMonitor(PrometheusAlerting):
     )
 
     def statistics(self, reference: pd.DataFrame, current: pd.DataFrame) -> list[Statistic]:
-        found = stats.p_values(reference, current, self.numeric, self.categorical)
+        found = p_values(reference, current, self.numeric, self.categorical)
         return [Statistic(column, p, test, "p_value") for column, p, test in found]
 
     def statistics_code(self) -> dict[str, str]:
-        return {"statistics code (scipy KS / chi-square)": source_of(*stats.USER_CODE)}
+        return {"statistics code (scipy KS / chi-square)": source_of(*STATISTICS_CODE)}

@@ -55,4 +55,4 @@ def scipy_verdicts(
     return [ColumnVerdict(c, p < P_VALUE_LEVEL, p, test) for c, p, test in found]
 
 
-USER_CODE = (ks_p_value, chi_square_p_value, _counts, p_values)  # the statistics a user writes
+STATISTICS_CODE = (ks_p_value, chi_square_p_value, _counts, p_values)  # what a user writes
