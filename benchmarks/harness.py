@@ -187,7 +187,6 @@ def tool_imports(adapter: type, package: str) -> list[str]:
     """Imports of ``package`` (the tool's) in the adapter's module and in the bakeoff
     helper modules it imports: "module" or "module:name", as written."""
     import ast
-    import importlib.util
     import inspect
 
     found, seen, queue = set(), set(), [inspect.getfile(adapter)]
@@ -200,11 +199,21 @@ def tool_imports(adapter: type, package: str) -> list[str]:
             for module, names in _imported(node):
                 if module.split(".")[0] == package:
                     found.update(f"{module}:{n}" if n else module for n in names)
-                elif module.startswith("adapters."):
-                    spec = importlib.util.find_spec(module)
-                    if spec and spec.origin:
-                        queue.append(spec.origin)
+                elif module.split(".")[0] == "adapters":
+                    # the module itself, and any of its names that are modules of ours
+                    candidates = [module, *(f"{module}.{n}" for n in names if n)]
+                    queue += [origin for c in candidates if (origin := _origin(c))]
     return sorted(found)
+
+
+def _origin(module: str) -> str | None:
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return None
+    return spec.origin if spec and spec.origin and spec.origin.endswith(".py") else None
 
 
 def _imported(node) -> list[tuple[str, list[str | None]]]:
