@@ -20,6 +20,7 @@ STAGES = (
     "serving",
     "monitoring",
     "cicd",
+    "linting",
 )
 
 

@@ -1,0 +1,221 @@
+"""Linting stage: each linter on a package with labelled defects (recall per defect kind,
+false positives on its clean twin) and on a real code base nobody here wrote (time with
+cold and warm caches, findings), with its defaults and with one common rule set; and the
+two formatters' agreement (ruff format and black), file by file.
+
+"rows" here are the lines of Python source of the real code base linted at that size
+(flask at the quick size, rich beside it at full size), copied out of site-packages so
+no cache lands there.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from adapters import registry
+from adapters.base import NotSupported
+from adapters.linting import package
+from adapters.linting.base import COMMON
+from benchmarks import harness
+from reports.results import stats
+
+STAGE = "linting"
+CODE_BASE_BY_LINES = {
+    package.source_lines(name): name for name in package.CODE_BASES if package.installed(name)
+}
+SIZES = tuple(sorted(CODE_BASE_BY_LINES))
+QUICK_SIZES = SIZES[:1]
+REPEATS = 3
+NOT_COMPARABLE = (
+    "the tools' defaults are not comparable: ruff 0.17 enables 407 rules of many families "
+    "by default (only E722 and W605 of pycodestyle, no line length), flake8 pycodestyle "
+    "and pyflakes at 79 columns, pylint its own checks; only the common rule set is scored"
+)
+COLD = (
+    "cold: the tool's own caches emptied before each round (ruff's and black's result "
+    "caches; flake8, isort, pylint and py_compile keep none, so their cold and warm runs "
+    "do the same work); the files are in the OS page cache either way"
+)
+FORMATTER_RIVALS = {"ruff": "flake8_black_isort", "flake8_black_isort": "ruff"}
+FORMATTER_NAMES = {"ruff": "ruff format", "flake8_black_isort": "black"}
+
+pytestmark = pytest.mark.linting
+
+
+@pytest.fixture(scope="module")
+def trees(rows):
+    """(defective package, its labelled defects, clean twin, real code base) in a temp dir."""
+    with tempfile.TemporaryDirectory(prefix="bakeoff-linting-") as scratch:
+        root = Path(scratch)
+        defects = package.write_package(root / "defective", defective=True)
+        package.write_package(root / "clean", defective=False)
+        code_base = package.copy_code_base(CODE_BASE_BY_LINES[rows], root / "code_base")
+        yield root / "defective", defects, root / "clean", code_base.parent
+
+
+@pytest.fixture(scope="module")
+def linter(tool, rows, recorder):
+    with harness.opened(recorder, registry.load(STAGE, tool)(), rows) as adapter:
+        yield adapter
+
+
+def test_labelled_defects(linter, trees, recorder, tool, rows):
+    defective, defects, clean, _ = trees
+    with harness.trial(recorder, tool, rows) as record:
+        caught = {}
+        for common in (True, False):
+            found = linter.lint(defective, common)
+            false_alarms = linter.lint(clean, common)
+            caught[common] = matched(found, defects)
+            record.measures[_key("clean_twin_findings", common)] = len(false_alarms)
+            record.measures[_key("recall", common)] = len(caught[common]) / len(defects)
+            if common:
+                record.correctness = score(found, defects, false_alarms, clean)
+        record.details["tables"] = [recall_table(defects, caught[True], caught[False])]
+        record.details["non_default_settings"] = [*linter.non_default_settings, NOT_COMPARABLE]
+        record.details["common_rule_set"] = COMMON
+        record.user_code = {
+            name: harness.code_lines(text) for name, text in type(linter).user_code().items()
+        }
+    kinds = {defect.kind for defect in caught[True]}
+    assert package.SYNTAX_ERROR in kinds, "the tool did not report the file that cannot parse"
+
+
+def _key(name: str, common: bool) -> str:
+    return f"{name}_common_rules" if common else f"{name}_defaults"
+
+
+def matched(findings, defects) -> set:
+    """The labelled defects some finding of the same kind reports within their lines."""
+    return {defect for defect in defects if any(_reports(f, defect) for f in findings)}
+
+
+def score(findings, defects, false_alarms, clean: Path) -> dict:
+    """Recall over the labelled defects; precision over the findings of labelled kinds;
+    the share of the clean twin's files with any finding (all false alarms)."""
+    hits = matched(findings, defects)
+    labelled = [f for f in findings if f.kind]
+    true = [f for f in labelled if any(_reports(f, d) for d in defects)]
+    files = list(clean.rglob("*.py"))
+    return {
+        "recall": len(hits) / len(defects),
+        "precision": len(true) / len(labelled) if labelled else 1.0,
+        "false_alarm_file_rate": len({f.path for f in false_alarms}) / len(files),
+        "clean_twin_findings": len(false_alarms),
+        "defects_injected": len(defects),
+    }
+
+
+def _reports(finding, defect) -> bool:
+    return (
+        finding.kind == defect.kind
+        and finding.path == defect.path
+        and defect.first_line <= finding.line <= defect.last_line
+    )
+
+
+def recall_table(defects, common: set, defaults: set) -> dict:
+    return {
+        "title": "Injected defects caught, per kind (common rule set; defaults)",
+        "columns": ["defect kind", "file:lines", "common rule set", "defaults"],
+        "rows": [
+            [d.kind, f"{d.path}:{d.first_line}-{d.last_line}", d in common, d in defaults]
+            for d in defects
+        ],
+    }
+
+
+def _cold_rounds(record, operation: str, linter, call, rounds: int):
+    """Time ``call()`` ``rounds`` times, the tool's caches emptied (untimed) before each."""
+    samples, result = [], None
+    for number in range(1, rounds + 1):
+        linter.clear_caches()
+        harness.progress(f"{operation}: round {number}/{rounds}")
+        with harness.measuring():
+            started = time.perf_counter()
+            result = call()
+            samples.append(time.perf_counter() - started)
+    record.timings[operation] = stats(samples)
+    return result
+
+
+def test_lint_code_base(benchmark, linter, trees, recorder, bench_options, tool, rows):
+    code_base = trees[3]
+    with harness.trial(recorder, tool, rows) as record:
+        cold = _cold_rounds(record, "lint_cold", linter, lambda: linter.lint(code_base),
+                            bench_options.repeats)  # fmt: skip
+        warm = harness.measure(benchmark, "lint_warm", linter.lint, code_base,
+                               rounds=bench_options.repeats)  # fmt: skip
+        recorder.timing(tool, rows, "lint_warm", benchmark)
+        record.measures["code_base_findings_defaults"] = len(warm)
+        record.measures["code_base_files"] = len(list(code_base.rglob("*.py")))
+        record.details["code_base"] = CODE_BASE_BY_LINES[rows]
+        record.details["timing_notes"] = COLD
+        tables = record.details.setdefault("tables", [])
+        tables.append(codes_table("Most frequent findings on the code base (defaults)", warm))
+    # the same places, not the same count: pylint's cyclic-import (R0401) repeats a varying
+    # number of times from run to run
+    assert _places(cold) == _places(warm), "cold and warm runs disagree on the findings"
+
+
+def _places(findings) -> set[tuple[str, int, str]]:
+    return {(f.path, f.line, f.code) for f in findings}
+
+
+def test_lint_code_base_common_rules(benchmark, linter, trees, recorder, bench_options, tool, rows):
+    code_base = trees[3]
+    with harness.trial(recorder, tool, rows) as record:
+        found = harness.measure(benchmark, "lint_common", linter.lint, code_base, True,
+                                rounds=bench_options.repeats)  # fmt: skip
+        recorder.timing(tool, rows, "lint_common", benchmark)
+        record.measures["code_base_findings_common_rules"] = len(found)
+        tables = record.details.setdefault("tables", [])
+        tables.append(codes_table("Most frequent findings on the code base (common rules)", found))
+
+
+def codes_table(title: str, findings, top: int = 10) -> dict:
+    counts = Counter(f.code for f in findings).most_common(top)
+    return {"title": title, "columns": ["code", "findings"], "rows": [list(c) for c in counts]}
+
+
+def test_format_check_code_base(benchmark, linter, trees, recorder, bench_options, tool, rows):
+    code_base = trees[3]
+    with harness.trial(recorder, tool, rows) as record:
+        try:
+            flagged = linter.format_check(code_base)
+        except NotSupported as missing:
+            record.details["format_check"] = str(missing)
+            pytest.skip(str(missing))
+        _cold_rounds(record, "format_check_cold", linter, lambda: linter.format_check(code_base),
+                     bench_options.repeats)  # fmt: skip
+        harness.measure(benchmark, "format_check_warm", linter.format_check, code_base,
+                        rounds=bench_options.repeats)  # fmt: skip
+        recorder.timing(tool, rows, "format_check_warm", benchmark)
+        record.measures["code_base_files_to_reformat"] = len(flagged)
+        record.details["files_to_reformat"] = flagged
+        _formatter_agreement(record, tool, code_base, flagged)
+
+
+def _formatter_agreement(record, tool: str, code_base: Path, flagged: list[str]) -> None:
+    """Which files this formatter and its rival flag, each with its defaults (untimed)."""
+    rival = FORMATTER_RIVALS.get(tool)
+    if rival is None or registry.missing(STAGE, rival):
+        return
+    with registry.load(STAGE, rival)() as other:
+        theirs = other.format_check(code_base)
+    names = (FORMATTER_NAMES[tool], FORMATTER_NAMES[rival])
+    record.measures["files_flagged_by_both_formatters"] = len(set(flagged) & set(theirs))
+    record.measures["files_flagged_by_this_formatter_only"] = len(set(flagged) - set(theirs))
+    record.measures["files_flagged_by_the_other_formatter_only"] = len(set(theirs) - set(flagged))
+    record.details.setdefault("tables", []).append(
+        {
+            "title": f"Files {names[0]} and {names[1]} would reformat (defaults)",
+            "columns": ["file", *names],
+            "rows": [[f, f in flagged, f in theirs] for f in sorted(set(flagged) | set(theirs))],
+        }
+    )
