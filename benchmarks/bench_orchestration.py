@@ -46,15 +46,26 @@ def _timed_runs(benchmark, orchestrator, label: str, rounds: int, warmup: int, *
 
     def run():
         result = orchestrator.run(*args, **kwargs)
-        finished = result.state == "success" and args[0] == "sales"
-        results.append((result, pipeline.outputs(result.run_dir) if finished else None))
+        results.append((result, _on_disk(result)))
 
     harness.measure(benchmark, label, run, rounds=rounds, warmup=warmup)
     return results[warmup:]
 
 
+def _on_disk(result):
+    """(best configuration, predictions) of a successful sales run whose outputs, the
+    final model included, are on disk; None otherwise."""
+    files = (result.run_dir / pipeline.PREDICTIONS, result.run_dir / pipeline.FINAL_MODEL)
+    if result.pipeline != "sales" or result.state != "success":
+        return None
+    return pipeline.outputs(result.run_dir) if all(f.is_file() for f in files) else None
+
+
 def test_pipeline(benchmark, orchestrator, data, expected, recorder, bench_options, tool, rows):
     with harness.trial(recorder, tool, rows) as record:
+        record.user_code = {
+            label: harness.code_lines(text) for label, text in orchestrator.user_code().items()
+        }
         timed = _timed_runs(
             benchmark,
             orchestrator,
@@ -69,6 +80,7 @@ def test_pipeline(benchmark, orchestrator, data, expected, recorder, bench_optio
         record.timings["pipeline CPU"] = stats([r.usage.cpu_seconds for r in runs])
         failed = [r.outcome.error for r in runs if r.state != "success"]
         assert not failed, f"the pipeline failed: {failed[0]}"
+        assert None not in outputs, "a run returned before its outputs were on disk"
         record.correctness.update(
             {
                 "same best configuration": float(all(o[0] == expected[0] for o in outputs)),
@@ -77,12 +89,6 @@ def test_pipeline(benchmark, orchestrator, data, expected, recorder, bench_optio
         )
         record.details.setdefault("tables", []).append(_cost_table(runs, orchestrator))
         record.details["best configuration"] = outputs[0][0]
-        record.user_code = {
-            label: harness.code_lines(text) for label, text in orchestrator.user_code().items()
-        }
-        assert all((r.run_dir / pipeline.FINAL_MODEL).is_file() for r in runs), (
-            "a run returned without its final model on disk"
-        )
 
 
 @pytest.mark.parametrize("length", (10, 50))
