@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reports import formatting
-from reports.labels import label
+from reports.labels import label, size
 from reports.results import Record
 from reports.scoring import Ranking
 
@@ -32,7 +32,8 @@ def finding(ranking: Ranking, records: list[Record]) -> str:
         rows, operation = headline
         times = [(t, _median(records, t, rows, operation)) for t in shown]
         parts = [f"{t} {formatting.seconds(s)}" for t, s in times[1:] if s is not None]
-        text += f": {label(operation)} on {rows:,} rows in {formatting.seconds(times[0][1])}"
+        text += f": {label(operation)} on {size(ranking.stage, rows)}"
+        text += f" in {formatting.seconds(times[0][1])}"
         text += f" ({'; '.join(parts)})" if parts else ""
     right = ranking.raw.get("correctness", {})
     if ranking.winner in right:

@@ -40,3 +40,12 @@ def label(key: str) -> str:
 
 def definition(key: str) -> str:
     return MEASURES[key][1] if key in MEASURES else ""
+
+
+# what a stage's "rows" count: data rows for most, something else for a few
+SIZE_UNITS = {"linting": "lines of source", "cicd": "rows in the repository's data sample"}
+
+
+def size(stage: str, rows: int) -> str:
+    """'1,000,000 rows', or the stage's own unit ('9,199 lines of source')."""
+    return f"{rows:,} {SIZE_UNITS.get(stage, 'rows')}"

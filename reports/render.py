@@ -11,6 +11,7 @@ from reports import (
     evidence,
     findings,
     formatting,
+    labels,
     maturity,
     scoring,
     summary,
@@ -125,6 +126,7 @@ def comparison_table(entries: list[Entry], rows: int) -> dict:
         lines.append({"label": label(key), "definition": definition(key), "cells": cells})
     return {
         "rows": rows,
+        "size": labels.size(records[0].stage, rows) if records else f"{rows:,} rows",
         "tools": [r.tool for r in records],
         "status": [_status(r) for r in records],
         "lines": lines,
