@@ -20,6 +20,7 @@ import pytest
 from adapters import registry
 from adapters.base import AdapterError, NotSupported
 from benchmarks import harness, tracking_probes
+from benchmarks.user_code import operation_source
 
 STAGE = "tracking"
 SIZES = (1_600,)  # rows the model is trained on; tracking costs do not grow with them
@@ -125,7 +126,7 @@ def _user_code(tracker, features: dict) -> dict[str, int]:
         *(op for op, probe in PROBED_OPERATIONS.items()
           if features[probe]["answer"] != "not supported"),
     ]  # fmt: skip
-    source = tracking_probes.operation_source(type(tracker), supported)
+    source = operation_source(type(tracker), supported)
     return {f"tracking calls for {len(supported)} operations (Python)": harness.code_lines(source)}
 
 

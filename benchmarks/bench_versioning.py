@@ -26,7 +26,7 @@ from adapters import registry
 from adapters.base import AdapterError, NotRunnable, NotSupported
 from adapters.versioning.base import DATA_FILE, directory_bytes, file_digest
 from benchmarks import harness
-from benchmarks.tracking_probes import operation_source
+from benchmarks.user_code import operation_source
 
 STAGE = "versioning"
 SIZES = (1_600, 100_000, 1_000_000)
