@@ -11,6 +11,7 @@ process groups, also when setup fails.
 
 from __future__ import annotations
 
+import http.client
 import json
 import subprocess
 import time
@@ -128,7 +129,16 @@ class BuildbotRunner(Runner):
         return bool(workers and workers[0]["connected_to"])
 
     def _api(self, path: str) -> dict:
-        return json.loads(servers.http(f"{self.master.url}/api/v2{path}"))
+        """One REST answer of the master. Its web server sometimes cuts a response short
+        while it is busy (http.client.IncompleteRead): that read is tried again, at most
+        three times; the build's verdict itself is never retried."""
+        url = f"{self.master.url}/api/v2{path}"
+        for _ in range(2):
+            try:
+                return json.loads(servers.http(url))
+            except http.client.IncompleteRead:
+                time.sleep(0.5)
+        return json.loads(servers.http(url))
 
     def _last_build(self) -> dict | None:
         builds = self._api("/builders/pipeline/builds?order=-number&limit=1")["builds"]
