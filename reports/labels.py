@@ -31,10 +31,19 @@ MEASURES: dict[str, tuple[str, str]] = {
 }
 
 
+UNIT_SUFFIXES = (("_rss_mb", ", memory, MB"), ("_mb", ", MB"), ("_kb", ", kB"),
+                 ("_seconds", ", s"), ("_s", ", s"), ("_count", ", count"))  # fmt: skip
+
+
 def label(key: str) -> str:
-    """The human label of a measure, operation or criterion key."""
+    """The human label of a measure, operation or criterion key: its entry above, else the
+    key in words with its unit spelled out (``probe_ui_server_rss_mb`` -> "probe ui server,
+    memory, MB")."""
     if key in MEASURES:
         return MEASURES[key][0]
+    for suffix, unit in UNIT_SUFFIXES:
+        if key.endswith(suffix):
+            return key.removesuffix(suffix).replace("_", " ") + unit
     return key.replace("_", " ")
 
 
