@@ -34,10 +34,13 @@ def geometric_mean(values: list[float]) -> float | None:
 
 
 def compared_operations(records: list[Record]) -> dict[int, list[str]]:
-    """rows -> operations timed, to contract, by every tool that completed that size."""
+    """rows -> operations timed, to contract, by every tool that completed that size and
+    met the contract of at least one operation; a tool that met none (e.g. Neptune offline,
+    whose writes nothing reads back) gets no speed score instead of emptying everyone's."""
     compared = {}
     for rows in sorted({r.rows for r in ok(records)}):
         done = [_equivalent_operations(r) for r in ok(records) if r.rows == rows]
+        done = [operations for operations in done if operations]
         compared[rows] = sorted(set.intersection(*done)) if done else []
     return compared
 
@@ -50,7 +53,7 @@ def speed(records: list[Record]) -> dict[str, float]:
     """Geometric mean, over compared operations and sizes, of median / fastest median."""
     compared, ratios = compared_operations(records), {}
     for rows, operations in compared.items():
-        at_size = [r for r in ok(records) if r.rows == rows]
+        at_size = [r for r in ok(records) if r.rows == rows and _equivalent_operations(r)]
         for operation in operations:
             fastest = min(r.timings[operation]["median"] for r in at_size)
             for record in at_size:
@@ -83,6 +86,8 @@ def scale_fits(records: list[Record]) -> dict[str, dict[str, Fit]]:
     compared = compared_operations(records)
     series: dict[tuple[str, str], list[tuple[int, float]]] = {}
     for record in ok(records):
+        if not _equivalent_operations(record):
+            continue
         for operation in compared.get(record.rows, []):
             point = (record.rows, record.timings[operation]["median"])
             series.setdefault((record.tool, operation), []).append(point)

@@ -147,3 +147,14 @@ def test_every_profile_weights_maturity_and_enterprise_most():
     assert all(weight > 0 for weight in weights.values())
     enterprise = min(w for n, w in weights.items() if n.startswith("enterprise"))
     assert enterprise > max(w for n, w in weights.items() if not n.startswith("enterprise"))
+
+
+def test_a_tool_that_met_no_contract_gets_no_speed_but_leaves_the_others_compared():
+    offline = "not readable: nothing reads an offline write back"
+    records = [
+        record("durable", 1_000, {"log": 1.0}),
+        record("quick", 1_000, {"log": 2.0}),
+        record("offline", 1_000, {"log": 0.001}, not_equivalent={"log": offline}),
+    ]
+    assert criteria.compared_operations(records) == {1_000: ["log"]}
+    assert criteria.speed(records) == {"durable": 1.0, "quick": 2.0}
