@@ -1,5 +1,6 @@
 """report.pptx: ten to twelve slides for a five-minute leadership talk, with speaker notes,
-built from the report context (never from a tool)."""
+built from the report context (never from a tool): the question, the pipeline, the tools
+and what could not run, one slide per stage, the pick per profile."""
 
 from __future__ import annotations
 
@@ -35,11 +36,13 @@ def write(context: dict, path: Path) -> Path:
              "Left to right is how data flows. Each box is the pick for its stage under this "
              "profile's weights; a box that says baseline means our own few lines beat "
              "every tool.")  # fmt: skip
+    missing = [_short(line, 100) for line in context["not_run"]][:3] or ["every tool ran"]
     _text(deck, "The tools compared, and how",
-          [f"{s.name}: {', '.join(s.tables[0]['tools'])}" for s in stages][:7] + METHOD[:2],
-          "Each stage has a plain baseline and two to four real tools, all run for real here. "
-          "Same data, same model, timings over repeated rounds, correctness checked against "
-          "answers we know.")  # fmt: skip
+          [f"{s.name}: {', '.join(s.tables[0]['tools'])}" for s in stages][:8]
+          + [f"Not run: {line}" for line in missing],
+          "Each stage has a plain baseline and two to six real tools, all run for real here: "
+          "same data, same model, timings over repeated rounds, correctness checked against "
+          "answers we know. What could not run says why instead of showing a number.")  # fmt: skip
     for stage in stages:
         chart = stage.headline or next(iter(stage.charts), None)
         _picture(deck, f"{stage.name.capitalize()}: {stage.pick or 'no pick'}",
@@ -47,10 +50,6 @@ def write(context: dict, path: Path) -> Path:
                  f"{stage.name}: the pick is {stage.pick or 'none'}, and the verdict is "
                  f"{stage.ranking.verdict}. {_short(stage.finding, 300)}")  # fmt: skip
     _profiles(deck, context)
-    missing = context["not_run"] or ["Every tool ran."]
-    _text(deck, "What we could not run", [_short(line, 120) for line in missing][:8],
-          "These rows say why instead of showing a number: a tool that cannot run here is "
-          "never scored on a guess. The full report lists each one with its reason.")  # fmt: skip
     deck.save(path)
     return path
 

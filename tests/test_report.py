@@ -146,7 +146,10 @@ def test_deck_fits_a_five_minute_talk_with_notes(wide_dir, tmp_path):
     titles = [_first_text(slide) for slide in deck.slides]
     assert titles[:3] == ["Which MLOps tools should we adopt?", "The recommended pipeline",
                           "The tools compared, and how"]  # fmt: skip
-    assert titles[-2:] == ["The pick per company profile", "What we could not run"]
+    assert titles[-1] == "The pick per company profile"
+    tools = next(s for s in deck.slides if _first_text(s) == "The tools compared, and how")
+    assert any("Not run: " in shape.text_frame.text for shape in tools.shapes
+               if shape.has_text_frame)  # fmt: skip
     assert any(title.startswith("Validation: ") for title in titles)
     assert all(slide.notes_slide.notes_text_frame.text.strip() for slide in deck.slides)
 
@@ -176,7 +179,7 @@ def test_every_slides_text_stays_inside_its_shapes(wide_dir, tmp_path):
     print(f"slide images: {keep}")
     words = _pdf_words(pdf, tmp_path / "words.html")
     deck = Presentation(str(pptx))
-    assert len(words) == len(deck.slides) == 5 + 2  # 3 opening, 1 per stage, 2 closing
+    assert len(words) == len(deck.slides) == 4 + 2  # 3 opening, 1 per stage, 1 closing
     for number, (slide, on_page) in enumerate(zip(deck.slides, words, strict=True), start=1):
         boxes = [_points(shape) for shape in slide.shapes if shape.has_text_frame
                  or shape.has_table]  # fmt: skip
