@@ -112,12 +112,13 @@ def _profiles(deck, context: dict) -> None:
         "Where a row says baseline, that team is better served by its own code."
     )
     slide = _slide(deck, "The pick per company profile", notes)
-    shape = slide.shapes.add_table(len(rows) + 1, len(stages) + 1, Inches(0.4), Inches(1.3),
-                                   Inches(12.5), Inches(0.5) * (len(rows) + 1))  # fmt: skip
+    # the whole space below the title: rows whose cells wrap stay inside the table's frame
+    shape = slide.shapes.add_table(len(rows) + 1, len(stages) + 1, Inches(0.4), Inches(1.2),
+                                   Inches(12.5), Inches(6.0))  # fmt: skip
     for row_index, row in enumerate([["profile", *stages], *rows]):
         for column, value in enumerate(row):
             cell = shape.table.cell(row_index, column)
             cell.text = str(value).replace(" (best tool: ", "\n(best: ")
             for paragraph in cell.text_frame.paragraphs:
                 for run in paragraph.runs:
-                    run.font.size = Pt(10)
+                    run.font.size = Pt(9)
