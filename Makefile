@@ -5,10 +5,13 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEBIAN_PACKAGES := chromium chromium-driver git-lfs prometheus prometheus-pushgateway hey shellcheck
+# postgresql and redis-server for the team topology, Java 17 for Spark
+DEBIAN_PACKAGES := chromium chromium-driver git-lfs prometheus prometheus-pushgateway hey shellcheck \
+	postgresql redis-server openjdk-17-jre-headless
 # the deck test converts report.pptx to PDF and reads it back; recommends would add ~1 GB
 DEBIAN_LEAN_PACKAGES := libreoffice-impress poppler-utils
-DEBIAN_PROGRAMS := chromium chromedriver git-lfs prometheus prometheus-pushgateway hey soffice pdftotext shellcheck
+DEBIAN_PROGRAMS := chromium chromedriver git-lfs prometheus prometheus-pushgateway hey soffice pdftotext shellcheck \
+	pg_ctlcluster redis-server java
 
 .PHONY: bench test report system-packages clean
 
