@@ -7,4 +7,10 @@ def pytest_addoption(parser):
     group.addoption("--data", default="", help="a Wish-schema CSV to use instead of synthetic data")
     group.addoption("--tools", default="", help="tools to run, comma separated (default: all)")
     group.addoption("--repeats", type=int, default=0, help="timed rounds per operation")
+    group.addoption(
+        "--variant",
+        default="",
+        help="a stage's other set-up: 'team' (PostgreSQL/Redis servers, concurrent clients) "
+        "or 'spark' (validation on Spark); default: the stage's single-user set-up",
+    )
     group.addoption("--bakeoff-out", default="", help="where to write the trial's records (JSON)")

@@ -13,6 +13,9 @@ EPILOG = """examples:
   bakeoff run --stage validation --quick         one stage, small data, few rounds
   bakeoff run --stage validation --tools pandera,baseline --rows 100000
   bakeoff run --stage validation --data summer-products.csv
+  bakeoff run --stage tracking --topology team   MLflow on PostgreSQL, 1/4/16 concurrent clients
+  bakeoff run --stage orchestration --topology team   Airflow CeleryExecutor + Redis, 2 workers
+  bakeoff run --stage validation --engine spark  the rules on PySpark, local[2]
   bakeoff run                                    every stage at its default sizes
   bakeoff install-evidence                       install each tool in a fresh venv, measure it
   bakeoff report                                 render reports/out/report.html and .md
@@ -41,6 +44,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--repeats", type=int, default=5, help="timed rounds per operation (5)")
     run.add_argument("--quick", action="store_true", help="small data and 3 rounds: a smoke run")
+    run.add_argument(
+        "--topology",
+        choices=("single", "team"),
+        default="single",
+        help="'team': the production set-up a team shares (servers on PostgreSQL, Redis and "
+        "Celery workers, concurrent clients) for the stages that have one; default 'single'",
+    )
+    run.add_argument(
+        "--engine",
+        choices=("pandas", "spark"),
+        default="pandas",
+        help="'spark': validation on PySpark (local[2] unless --spark-master); default 'pandas'",
+    )
+    run.add_argument(
+        "--postgres-url",
+        help="use this PostgreSQL (postgresql://user@host:port/db) instead of starting one",
+    )
+    run.add_argument("--redis-url", help="use this Redis (redis://host:port/0) instead of one")
+    run.add_argument("--spark-master", help="a Spark master URL instead of local[2]")
     run.add_argument(
         "--seed", type=int, default=0, help="seed of the tools' shuffled order within a size (0)"
     )
@@ -129,17 +151,18 @@ def _plans(args) -> list:
 
     if args.repeats < 1 or (args.rows is not None and args.rows < 1):
         raise UsageError("--repeats and --rows must be at least 1.")
+    variant = _variant(args)
     try:
         if args.stage != "all":
             registry.tools(args.stage)  # raises UnknownTool for an unknown stage
         stages = registry.stages() if args.stage == "all" else (args.stage,)
+        if variant:
+            stages = _stages_with(variant, stages, args.stage)
         chosen = tuple(t for t in args.tools.split(",") if t)
         plans = []
         for stage in stages:
-            tools = chosen or tuple(registry.tools(stage))
-            for tool in tools:
-                registry.lookup(stage, tool)
-            sizes = (args.rows,) if args.rows else runner.stage_sizes(stage, args.quick)
+            tools = _tools(stage, variant, chosen)
+            sizes = (args.rows,) if args.rows else runner.stage_sizes(stage, args.quick, variant)
             if args.data and not args.rows:
                 sizes = (args.data_rows,)  # the file's own size: no made-up row counts
             plans.append(
@@ -151,11 +174,77 @@ def _plans(args) -> list:
                     args.data,
                     args.time_limit,
                     args.seed,
+                    variant,
                 )
             )
     except registry.UnknownTool as error:
         raise UsageError(str(error)) from None
     return plans
+
+
+def _variant(args) -> str:
+    """'team', 'spark' or '' from --topology/--engine; the server options go to the trials
+    through the environment (adapters/services.py reads them)."""
+    import os
+
+    if args.topology == "team" and args.engine == "spark":
+        raise UsageError("choose --topology team or --engine spark, not both in one run.")
+    for option, name in (
+        ("postgres_url", "BAKEOFF_POSTGRES_URL"),
+        ("redis_url", "BAKEOFF_REDIS_URL"),
+        ("spark_master", "BAKEOFF_SPARK_MASTER"),
+    ):
+        if getattr(args, option, None):
+            os.environ[name] = getattr(args, option)
+    if args.topology == "team":
+        return "team"
+    return "spark" if args.engine == "spark" else ""
+
+
+def _stages_with(variant: str, stages, asked: str) -> tuple[str, ...]:
+    """The stages that have ``variant``; a named stage without it is refused."""
+    from benchmarks import runner
+
+    having = tuple(s for s in stages if variant in runner.stage_variants(s))
+    if not having:
+        option = "--topology team" if variant == "team" else "--engine spark"
+        offered = [s for s in registry_stages() if variant in runner.stage_variants(s)]
+        raise UsageError(
+            f"the {asked} stage has no {option} set-up; stages that have one: "
+            f"{', '.join(offered) or 'none'}."
+        )
+    return having
+
+
+def registry_stages() -> tuple[str, ...]:
+    from adapters import registry
+
+    return tuple(registry.stages())
+
+
+def _tools(stage: str, variant: str, chosen: tuple[str, ...]) -> tuple[str, ...]:
+    """The tools of one plan: --tools (checked), or every tool of the stage or variant; in a
+    variant, 'mlflow' chooses each of its set-ups ('mlflow+postgresql', 'mlflow+sqlite')."""
+    from adapters import registry
+    from benchmarks import runner
+
+    offered = (
+        tuple(runner.stage_variants(stage)[variant]["tools"])
+        if variant
+        else tuple(registry.tools(stage))
+    )
+    if not chosen:
+        return offered
+    tools = []
+    for name in chosen:
+        registry.lookup(stage, name.split("+", 1)[0])  # UnknownTool for a typo
+        matches = [t for t in offered if t == name or t.split("+", 1)[0] == name]
+        if not matches:
+            raise UsageError(
+                f"{stage}.{name} has no {variant} set-up; choose from {', '.join(offered)}."
+            )
+        tools += [t for t in matches if t not in tools]
+    return tuple(tools)
 
 
 def _check_data(path: Path | None) -> int | None:
@@ -209,7 +298,7 @@ def _refuse_missing(plans) -> None:
 
     for plan in plans:
         for tool in plan.tools:
-            reason = registry.missing(plan.stage, tool)
+            reason = registry.missing(plan.stage, tool.split("+", 1)[0])
             if reason:
                 raise UsageError(f"{plan.stage}.{tool} cannot run here: {reason}.")
 

@@ -2,6 +2,10 @@
 
 A benchmark module declares ``STAGE``, ``SIZES`` (default row counts) and ``REPEATS``;
 its tests then receive ``tool`` and ``rows`` parameters from the registry and options.
+A module may also declare ``VARIANTS``: other set-ups of the stage, e.g.
+``{"team": {"sizes": (1, 4, 16), "quick": (1, 4), "unit": "concurrent clients",
+"tools": ("mlflow+postgresql", ...)}}``. Tests marked ``@pytest.mark.variant("team")`` run
+only with ``--variant=team``, and unmarked tests only without ``--variant``.
 """
 
 import pytest
@@ -10,7 +14,24 @@ from benchmarks import harness
 
 
 def _options(config, module) -> harness.Options:
-    return harness.options(config, module.SIZES, module.REPEATS)
+    return harness.options(config, module)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "variant(name): runs only with --variant=name")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Keep the tests of the chosen set-up: a variant's marked tests, or the unmarked ones."""
+    variant = config.getoption("--variant")
+    kept, dropped = [], []
+    for item in items:
+        marker = item.get_closest_marker("variant")
+        wanted = marker.args[0] if marker else ""
+        (kept if wanted == variant else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def pytest_generate_tests(metafunc):
@@ -26,7 +47,7 @@ def bench_options(request) -> harness.Options:
 
 @pytest.fixture(scope="module")
 def recorder(request, bench_options):
-    recorder = harness.Recorder(request.module.STAGE, bench_options.out)
+    recorder = harness.Recorder(request.module.STAGE, bench_options.out, bench_options.variant)
     yield recorder
     recorder.write()
 

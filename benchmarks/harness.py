@@ -30,10 +30,15 @@ class Options:
     tools: tuple[str, ...]
     repeats: int
     out: Path | None
+    variant: str = ""
 
 
-def options(config: pytest.Config, default_rows: tuple[int, ...], default_repeats: int) -> Options:
-    """The bakeoff options of this pytest session, with the stage's defaults filled in."""
+def options(config: pytest.Config, module) -> Options:
+    """The bakeoff options of this pytest session, with the stage module's defaults
+    (``SIZES``, ``REPEATS``, or its ``VARIANTS[variant]["sizes"]``) filled in."""
+    variant = config.getoption("--variant")
+    default_rows = module.VARIANTS[variant]["sizes"] if variant else module.SIZES
+    default_repeats = module.REPEATS
     rows = tuple(int(r) for r in config.getoption("--rows").split(",") if r)
     tools = tuple(t for t in config.getoption("--tools").split(",") if t)
     data, out = config.getoption("--data"), config.getoption("--bakeoff-out")
@@ -43,21 +48,35 @@ def options(config: pytest.Config, default_rows: tuple[int, ...], default_repeat
         tools,
         config.getoption("--repeats") or default_repeats,
         Path(out) if out else None,
+        variant,
     )
 
 
 def parametrize(metafunc: pytest.Metafunc, stage: str, opts: Options) -> None:
     """Parametrise ``tool`` over the stage's tools and ``rows`` over the sizes."""
     if "tool" in metafunc.fixturenames:
-        names = opts.tools or tuple(registry.tools(stage))
+        names = opts.tools or variant_tools(metafunc.module, opts.variant)
         params = [pytest.param(name, marks=_skip_if_missing(stage, name)) for name in names]
         metafunc.parametrize("tool", params, scope="module")
     if "rows" in metafunc.fixturenames:
         metafunc.parametrize("rows", opts.rows, scope="module", ids=lambda r: f"{r}rows")
 
 
+def variant_tools(module, variant: str) -> tuple[str, ...]:
+    """The tools a stage runs in ``variant`` ("" = every registered tool). A variant may
+    name a tool with its set-up after a '+', e.g. 'mlflow+postgresql'."""
+    if not variant:
+        return tuple(registry.tools(module.STAGE))
+    return tuple(module.VARIANTS[variant]["tools"])
+
+
+def base_tool(name: str) -> str:
+    """The registered tool behind a variant's tool name ('mlflow+postgresql' -> 'mlflow')."""
+    return name.split("+", 1)[0]
+
+
 def _skip_if_missing(stage: str, tool: str):
-    reason = registry.missing(stage, tool)
+    reason = registry.missing(stage, base_tool(tool))
     return pytest.mark.skipif(reason is not None, reason=f"not run: {reason}")
 
 
@@ -108,14 +127,14 @@ def measure(benchmark, label: str, func: Callable, *args, rounds: int, warmup: i
 class Recorder:
     """Collects one Record per (tool, rows) during a benchmark session."""
 
-    def __init__(self, stage: str, out: Path | None):
-        self.stage, self.out = stage, out
+    def __init__(self, stage: str, out: Path | None, variant: str = ""):
+        self.stage, self.out, self.variant = stage, out, variant
         self.records: dict[tuple[str, int], Record] = {}
 
     def record(self, tool: str, rows: int) -> Record:
         key = (tool, rows)
         if key not in self.records:
-            self.records[key] = Record(stage=self.stage, tool=tool, rows=rows)
+            self.records[key] = Record(stage=self.stage, tool=tool, rows=rows, variant=self.variant)
         return self.records[key]
 
     def timing(self, tool: str, rows: int, operation: str, benchmark) -> None:

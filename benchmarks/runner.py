@@ -40,6 +40,7 @@ class Plan:
     data: Path | None = None
     time_limit: float = DEFAULT_TIME_LIMIT
     seed: int = 0  # the order of tools within a size is shuffled with this seed
+    variant: str = ""  # "" = the stage's default set-up; "team" or "spark" (see VARIANTS)
 
 
 def trial_order(plan: Plan) -> list[tuple[int, str]]:
@@ -55,10 +56,20 @@ def trial_order(plan: Plan) -> list[tuple[int, str]]:
     return order
 
 
-def stage_sizes(stage: str, quick: bool) -> tuple[int, ...]:
-    """The row counts a stage's benchmark file declares (``QUICK_SIZES`` with --quick)."""
+def stage_sizes(stage: str, quick: bool, variant: str = "") -> tuple[int, ...]:
+    """The row counts a stage's benchmark file declares (``QUICK_SIZES`` with --quick);
+    for a variant, its ``sizes`` (``quick``)."""
     module = importlib.import_module(f"benchmarks.bench_{stage}")
+    if variant:
+        declared = stage_variants(stage)[variant]
+        return tuple(declared.get("quick", declared["sizes"]) if quick else declared["sizes"])
     return tuple(getattr(module, "QUICK_SIZES", module.SIZES) if quick else module.SIZES)
+
+
+def stage_variants(stage: str) -> dict[str, dict]:
+    """The other set-ups a stage's benchmark file declares (``VARIANTS``), by name."""
+    module = importlib.import_module(f"benchmarks.bench_{stage}")
+    return getattr(module, "VARIANTS", {})
 
 
 def run_plan(plan: Plan, records: list[Record], report: Callable[[str], None] = print) -> None:
@@ -69,16 +80,27 @@ def run_plan(plan: Plan, records: list[Record], report: Callable[[str], None] = 
     """
     trials = trial_order(plan)
     for number, (rows, tool) in enumerate(trials, start=1):
-        label = f"[{plan.stage} {number}/{len(trials)}] {tool}, {rows:,} rows"
-        missing = registry.missing(plan.stage, tool)
+        stage = f"{plan.stage} {plan.variant}" if plan.variant else plan.stage
+        label = f"[{stage} {number}/{len(trials)}] {tool}, {rows:,} {plan_unit(plan)}"
+        missing = registry.missing(plan.stage, tool.split("+", 1)[0])
         if missing:
-            records.append(Record(plan.stage, tool, rows, status="not_run", reason=missing))
+            records.append(
+                Record(
+                    plan.stage, tool, rows, status="not_run", reason=missing, variant=plan.variant
+                )
+            )
             report(f"{label}: not run: {missing}")
             continue
         report(f"{label}: running")
         trial_records = run_trial(plan, tool, rows, lambda line, lb=label: report(f"{lb}: {line}"))
         records += trial_records
         report(f"{label}: {summary(trial_records)}")
+
+
+def plan_unit(plan: Plan) -> str:
+    if plan.variant:
+        return stage_variants(plan.stage)[plan.variant].get("unit", "rows")
+    return "rows"
 
 
 def summary(records: list[Record]) -> str:
@@ -118,6 +140,8 @@ def run_trial(plan: Plan, tool: str, rows: int, relay: Callable[[str], None]) ->
         ]
         if plan.data:
             command.append(f"--data={plan.data}")
+        if plan.variant:
+            command.append(f"--variant={plan.variant}")
         started = time.perf_counter()
         outcome = _supervise(command, plan.time_limit, relay)
         wall = time.perf_counter() - started
@@ -126,7 +150,7 @@ def run_trial(plan: Plan, tool: str, rows: int, relay: Callable[[str], None]) ->
         record.peak_rss_mb, record.wall_seconds = outcome.peak_rss_mb, wall
         record.measured_rss_mb = outcome.measured_rss_mb
     if not records:
-        records = [Record(plan.stage, tool, rows, status="failed", reason=outcome.reason())]
+        records = [Record(plan.stage, tool, rows, "failed", outcome.reason(), variant=plan.variant)]
     elif outcome.timed_out or outcome.returncode not in (0, None):
         # a failed check fails the trial, whatever was timed before it
         for record in records:

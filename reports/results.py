@@ -67,6 +67,10 @@ class Record:
     user_code: dict[str, int] = field(default_factory=dict)
     # imports of the tool's package that the adapter needs: "module" or "module:name"
     tool_imports: list[str] = field(default_factory=list)
+    # "" for the stage's default set-up; otherwise the set-up it ran in ("team": servers on
+    # PostgreSQL/Redis with concurrent clients, "spark": validation on Spark), whose rows
+    # (clients, or rows on Spark) are reported in their own section beside the default's
+    variant: str = ""
     # peak RSS (MB) of the trial's process tree while measured operations ran
     measured_rss_mb: float | None = None
     # wall seconds the trial spent inside measured operations (the rest of wall_seconds is
