@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from reports.results import Record
+from reports.results import Record, fact_key
 
 # a per-million-row cost below this (1 ns a row) is measurement noise, not a cost
 MIN_MARGINAL_SECONDS = 1e-3
@@ -130,7 +130,7 @@ def footprint_parts(records: list[Record], install: dict[str, Record]) -> dict[s
     package count, import seconds (install evidence) and memory while measured."""
     parts = {}
     for record in largest(records).values():
-        evidence = install.get(f"{record.stage}.{record.tool}")
+        evidence = install.get(fact_key(record.stage, record.tool))
         found = evidence is not None and evidence.status == "ok"
         details = evidence.details if found else {}
         parts[record.tool] = {
@@ -160,7 +160,8 @@ def openness(tools: list[str], stage: str, facts: dict[str, dict]) -> dict[str, 
     keys = ("open_source", "self_hostable", "service_available")
     result = {}
     for tool in tools:
-        known = [facts[f"{stage}.{tool}"][k] for k in keys if k in facts.get(f"{stage}.{tool}", {})]
+        entry = facts.get(fact_key(stage, tool), {})
+        known = [entry[k] for k in keys if k in entry]
         if known:
             result[tool] = sum(map(bool, known)) / len(known)
     return result

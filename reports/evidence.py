@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from reports import maturity
 from reports.criteria import FOOTPRINT_PARTS
-from reports.results import Record
+from reports.results import Record, fact_key
 from reports.scoring import Ranking
 
 FOOTPRINT_LABELS = {
@@ -101,7 +101,7 @@ def _maturity_table(ranking: Ranking, records: list[Record], facts: dict[str, di
     latest = {r.tool: r for r in sorted(records, key=lambda r: r.rows) if r.status == "ok"}
     rows = []
     for tool, record in sorted(latest.items()):
-        entry = facts.get(f"{ranking.stage}.{tool}")
+        entry = facts.get(fact_key(ranking.stage, tool))
         if entry is None:
             rows.append([tool, *["n/a"] * 6, "no maturity facts"])
             continue

@@ -52,7 +52,13 @@ def definition(key: str) -> str:
 
 
 # what a stage's "rows" count: data rows for most, something else for a few
-SIZE_UNITS = {"linting": "lines of source", "cicd": "rows in the repository's data sample"}
+SIZE_UNITS = {
+    "linting": "lines of source",
+    "cicd": "rows in the repository's data sample",
+    "tracking-team": "concurrent clients",
+    "orchestration-team": "pipeline runs at once",
+    "validation-spark": "rows on Spark",
+}
 
 
 def size(stage: str, rows: int) -> str:

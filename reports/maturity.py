@@ -12,7 +12,7 @@ import tomllib
 from datetime import date
 from pathlib import Path
 
-from reports.results import Record
+from reports.results import Record, fact_key
 
 PATH = Path(__file__).resolve().parent / "facts" / "maturity.toml"
 DEFAULT_LICENCE_SCORES = {"permissive": 1.0, "copyleft": 0.5, "proprietary-service": 0.25}
@@ -65,7 +65,7 @@ def maturity(records: dict[str, Record], stage: str, facts: dict[str, dict],
     scores = licence_scores or DEFAULT_LICENCE_SCORES
     result = {}
     for tool, record in records.items():
-        entry = facts.get(f"{stage}.{tool}")
+        entry = facts.get(fact_key(stage, tool))
         if entry is None:
             continue
         known = [v for v in parts(entry, record, scores, today or date.today()).values()

@@ -18,7 +18,7 @@ from reports import (
     timesplit,
 )
 from reports.labels import definition, label
-from reports.results import Record, load_all
+from reports.results import Record, fact_key, load_all
 
 HERE = Path(__file__).resolve().parent
 STAGES = {
@@ -30,6 +30,14 @@ STAGES = {
     "monitoring": "Monitoring: which tells us, correctly and quickly, that data drifted?",
     "cicd": "CI/CD: which runs lint, tests and training on every change, and stops bad ones?",
     "linting": "Linting and style: which finds real defects fastest, with fewest false alarms?",
+}
+# a stage's other set-ups (records with a variant), each its own section after the stage's
+SETUPS = {
+    "tracking-team": "Tracking, team set-up: which server holds when a whole team logs at once?",
+    "orchestration-team": "Orchestration, team set-up: what do Celery workers on PostgreSQL "
+    "and Redis cost, and do many runs at once still finish?",
+    "validation-spark": "Validation on Spark: what do the same rules cost where data too big "
+    "for pandas lives?",
 }
 
 
@@ -71,7 +79,7 @@ def latest_entries(directories: list[Path]) -> tuple[list[Entry], list[dict]]:
         env = results.environment
         environments.append({"file": path.name, **env})
         for record in results.records:
-            key = (env.get("machine"), record.stage, record.tool, record.rows)
+            key = (env.get("machine"), record.section, record.tool, record.rows)
             chosen[key] = Entry(record, path.name, env.get("date", ""), env.get("machine", ""))
     return list(chosen.values()), environments
 
@@ -100,9 +108,9 @@ def stage_view(stage: str, entries: list[Entry]) -> StageView:
     ]  # fmt: skip
     view.facts = load_facts(stage)
     openness = scoring.load_openness()
-    view.openness = [{"tool": tool, **openness[f"{stage}.{tool}"]}
+    view.openness = [{"tool": tool, **openness[fact_key(stage, tool)]}
                      for tool in dict.fromkeys(e.record.tool for e in entries)
-                     if f"{stage}.{tool}" in openness]  # fmt: skip
+                     if fact_key(stage, tool) in openness]  # fmt: skip
     return view
 
 
@@ -126,7 +134,7 @@ def comparison_table(entries: list[Entry], rows: int) -> dict:
         lines.append({"label": label(key), "definition": definition(key), "cells": cells})
     return {
         "rows": rows,
-        "size": labels.size(records[0].stage, rows) if records else f"{rows:,} rows",
+        "size": labels.size(records[0].section, rows) if records else f"{rows:,} rows",
         "tools": [r.tool for r in records],
         "status": [_status(r) for r in records],
         "lines": lines,
@@ -185,29 +193,40 @@ def build_context(directories: list[Path], profile: str = scoring.DEFAULT_PROFIL
     weights = scoring.load_profile(profile)  # a bad profile fails before any work
     entries, environments = latest_entries(directories)
     install = {e.record.tool: e.record for e in entries if e.record.stage == "install"}
-    present = [s for s in STAGES if any(e.record.stage == s for e in entries)]
-    records = {
-        stage: [e.record for e in one_machine([e for e in entries if e.record.stage == stage])]
-        for stage in present
-    }
+    by_section: dict[str, list[Entry]] = {}
+    for entry in entries:
+        by_section.setdefault(entry.record.section, []).append(entry)
+    present = [s for s in STAGES if s in by_section]
+    setups = [s for s in SETUPS if s in by_section]
+    records = {s: [e.record for e in one_machine(by_section[s])] for s in (*present, *setups)}
     context = scoring.Context(install, scoring.load_openness(), maturity.load())
-    chosen = summary.recommend(records, profile, context)
-    stages = []
-    for stage in present:
-        view = stage_view(stage, [e for e in entries if e.record.stage == stage])
-        view.ranking = chosen.rankings[stage]
+    # the stack is chosen from the stages' default set-ups; each other set-up is ranked
+    # on its own (same profile weights) and shown as its own section after its stage
+    chosen = summary.recommend({s: records[s] for s in present}, profile, context)
+    chosen.rankings |= summary.recommend({s: records[s] for s in setups}, profile, context).rankings
+    views = {}
+    for name in (*present, *setups):
+        view = stage_view(name, by_section[name])
+        view.question = STAGES.get(name) or SETUPS[name]
+        view.ranking = chosen.rankings[name]
         view.why = summary.why(view.ranking)
         view.pick = summary.pick(view.ranking)
-        view.rests_on = evidence.rests_on(view.ranking, records[stage], context.maturity)
-        view.finding = findings.finding(view.ranking, records[stage])
-        view.headline = _headline(view, records[stage])
+        view.rests_on = evidence.rests_on(view.ranking, records[name], context.maturity)
+        view.finding = findings.finding(view.ranking, records[name])
+        view.headline = _headline(view, records[name])
         if view.ranking.totals:
             view.charts.append(
-                {"title": f"{stage}: criteria", "slug": f"{stage}-criteria",
+                {"title": f"{name}: criteria", "slug": f"{name}-criteria",
                  "png": summary.criteria_png(view.ranking)}
             )  # fmt: skip
-        stages.append(view)
+        views[name] = view
+    stages = [views[s] for s in present]
+    # each set-up follows its stage; one whose stage has no default rows comes last
+    sections = [v for s in present for v in (views[s], *(views[t] for t in setups
+                if t.split("-", 1)[0] == s))]  # fmt: skip
+    sections += [views[t] for t in setups if views[t] not in sections]
     return {
+        "sections": sections,
         "profile": profile,
         "weights": weights,
         "criteria": scoring.CRITERIA,
@@ -216,9 +235,11 @@ def build_context(directories: list[Path], profile: str = scoring.DEFAULT_PROFIL
         "environments": environments,
         "machines": sorted({e.machine for e in entries}),
         "architecture": summary.architecture_png(chosen.stack()),
-        "profiles": summary.every_profile(records, context) if present else [],
+        "profiles": summary.every_profile({s: records[s] for s in present}, context)
+        if present
+        else [],
         "install": [e for e in entries if e.record.stage == "install"],
-        "not_run": not_run(stages),
+        "not_run": not_run(sections),
         "time_split": timesplit.split([e.record for e in entries if e.record.stage != "install"]),
     }
 
@@ -263,10 +284,10 @@ def render(
     )
     environment.filters.update(seconds=formatting.seconds, number=formatting.number, label=label)
     out.mkdir(parents=True, exist_ok=True)
-    every_chart = [c for stage in context["stages"] for c in stage.charts]
-    every_chart += [stage.headline for stage in context["stages"] if stage.headline]
+    every_chart = [c for stage in context["sections"] for c in stage.charts]
+    every_chart += [stage.headline for stage in context["sections"] if stage.headline]
     every_chart.append({"slug": "architecture", "png": context["architecture"]})
-    every_chart += [i for s in context["stages"] for d in s.details for i in d.get("images", [])]
+    every_chart += [i for s in context["sections"] for d in s.details for i in d.get("images", [])]
     charts.write_pngs(every_chart, out / "charts")
     written = []
     for name in ("report.html", "report.md"):

@@ -39,6 +39,12 @@ def stats(samples: list[float]) -> dict:
     }
 
 
+def fact_key(stage: str, tool: str) -> str:
+    """The key of a tool's install evidence and dated facts: 'tracking.mlflow' also for
+    the tracking stage's team section ('tracking-team') and its 'mlflow+postgresql' row."""
+    return f"{stage.split('-', 1)[0]}.{tool.split('+', 1)[0]}"
+
+
 class ResultsError(ValueError):
     """A results file bakeoff cannot read; the message says what to do."""
 
@@ -83,6 +89,11 @@ class Record:
     def __post_init__(self):
         if self.status not in STATUSES:
             raise ResultsError(f"status must be one of {STATUSES}, not {self.status!r}")
+
+    @property
+    def section(self) -> str:
+        """Where the report shows it: 'tracking', or 'tracking-team' for a team set-up."""
+        return f"{self.stage}-{self.variant}" if self.variant else self.stage
 
 
 @dataclass

@@ -151,7 +151,7 @@ class Context:
 
 def criterion_values(records: list[Record], context: Context) -> dict[str, dict[str, float]]:
     largest = criteria.largest(records)
-    stage = records[0].stage if records else ""
+    stage = records[0].section if records else ""
     compute: dict[str, Callable[[], dict[str, float]]] = {
         "speed": lambda: criteria.speed(records),
         "scale": lambda: criteria.scale(records),
@@ -173,7 +173,7 @@ def rank(records: list[Record], weights: dict[str, float],
     context = context or Context()
     raw = criterion_values(records, context)
     scores = {criterion: normalise(criterion, values) for criterion, values in raw.items()}
-    ranking = Ranking(records[0].stage if records else "", raw, scores)
+    ranking = Ranking(records[0].section if records else "", raw, scores)
     tools = sorted({r.tool for r in criteria.ok(records)})
     ranking.not_ranked = sorted({r.tool for r in records} - set(tools))
     failed = criteria.failures(records)

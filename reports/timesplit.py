@@ -12,13 +12,13 @@ def split(records: list[Record]) -> dict:
     ran = [r for r in records if r.wall_seconds]
     groups: dict[tuple[str, str], list[Record]] = {}
     for record in ran:
-        groups.setdefault((record.stage, record.tool), []).append(record)
+        groups.setdefault((record.section, record.tool), []).append(record)
     rows = [[stage, tool, *_figures(group)] for (stage, tool), group in sorted(groups.items())]
     slowest = sorted(ran, key=lambda r: -r.wall_seconds)[:5]
     return {
         "rows": rows,
         "total": _figures(ran) if ran else None,
-        "slowest": [[r.stage, r.tool, r.rows, r.wall_seconds] for r in slowest],
+        "slowest": [[r.section, r.tool, r.rows, r.wall_seconds] for r in slowest],
     }
 
 

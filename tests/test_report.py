@@ -293,3 +293,37 @@ def test_html_report_reads_in_chromium_at_1280_px(wide_dir, tmp_path):
     assert first_screen["table"] <= FIRST_SCREEN["height"]
     assert first_screen["diagram"] <= FIRST_SCREEN["height"]
     assert folded_height < MAX_FOLDED_PAGE_PX
+
+
+def team_records() -> list[Record]:
+    """A tracking stage's team set-up: clients as sizes, MLflow on two back ends."""
+    records = []
+    for clients in (1, 4):
+        for tool, seconds, found in (("baseline", 0.5, 1.0), ("mlflow+postgresql", 2.0, 1.0),
+                                     ("mlflow+sqlite", 3.0, 0.75)):  # fmt: skip
+            records.append(Record("tracking", tool, clients, variant="team",
+                                  timings={"team_day_of_work": timing(seconds * clients)},
+                                  correctness={"runs_read_back": found},
+                                  measures={"runs_per_second": clients / seconds}))  # fmt: skip
+    return records
+
+
+def test_a_team_set_up_is_its_own_section_after_its_stage_and_leaves_the_stack_alone(
+    results_dir, tmp_path
+):
+    single = [Record("tracking", "mlflow", 1_600, timings={"log_metric": timing(0.01)},
+                     correctness={"read_back": 1.0})]  # fmt: skip
+    stored = results.Results({"date": "2026-11-02T00:00:00", "machine": "box"},
+                             single + team_records())  # fmt: skip
+    results.save(stored, results_dir, "2026-11-02-tracking")
+    context = render.build_context([results_dir])
+    names = [view.name for view in context["sections"]]
+    assert names.index("tracking-team") == names.index("tracking") + 1
+    assert "tracking-team" not in [view.name for view in context["stages"]]
+    assert all("tracking-team" not in p["stack"] for p in context["profiles"])
+    team = next(view for view in context["sections"] if view.name == "tracking-team")
+    assert team.tables[0]["size"] == "1 concurrent clients"
+    assert team.ranking.winner == "mlflow+postgresql" and team.ranking.baseline_ahead
+    render.render([results_dir], tmp_path / "out")
+    markdown = (tmp_path / "out" / "report.md").read_text()
+    assert "Tracking, team set-up" in markdown and "mlflow+sqlite" in markdown
