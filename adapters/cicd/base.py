@@ -17,6 +17,8 @@ Contracts (what is true when each call returns):
 - ``check_config(files)``: the system's own checker (linter, config validator) read
   ``files`` (path -> text, the config files of :meth:`config_files` with any change)
   and returned its findings, one line each; an empty list means "no problem found".
+  ``check_configs(variants)`` does the same for several configs (one checker call where
+  the checker is slow to start), one list of findings per variant, in order.
 - ``defective_configs()``: the pipeline config with one injected defect per entry,
   ``{defect kind: [files, ...]}``; only kinds that exist in the system's config language.
 """
@@ -27,6 +29,7 @@ import abc
 import os
 import re
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +42,8 @@ MISSPELT_KEY = "misspelt key"
 UNDEFINED_DEPENDENCY = "undefined job or stage dependency"
 SHELL_ERROR = "shell error in a step"
 UNTRUSTED_EXPRESSION = "untrusted expression in a step"
-DEFECT_KINDS = (MISSPELT_KEY, UNDEFINED_DEPENDENCY, SHELL_ERROR, UNTRUSTED_EXPRESSION)
+SYNTAX_ERROR = "syntax error in the config file"
+DEFECT_KINDS = (MISSPELT_KEY, UNDEFINED_DEPENDENCY, SHELL_ERROR, UNTRUSTED_EXPRESSION, SYNTAX_ERROR)
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,7 @@ class Runner(Adapter):
     """Runs the repository's pipeline with one CI system."""
 
     stage = "cicd"
-    operations = ("run_pipeline", "check_config")
+    operations = ("run_pipeline", "check_config", "check_configs")
 
     def __init__(self, rows: int = repository.DATA_ROWS, workdir: Path | None = None):
         super().__init__(workdir)
@@ -87,9 +91,28 @@ class Runner(Adapter):
         """The system's own checker on ``files``; its findings, one line each."""
         raise self.not_supported("check_config", "it has no checker of its pipeline config")
 
+    def check_configs(self, variants: list[dict[str, str]]) -> list[list[str]]:
+        """:meth:`check_config` on each of ``variants``; one list of findings each."""
+        return [self.check_config(files) for files in variants]
+
+    def run_checker(self, files: dict[str, str], command: list[str]) -> subprocess.CompletedProcess:
+        """Write ``files`` into a scratch folder and run the checker ``command`` there."""
+        with tempfile.TemporaryDirectory(dir=self.workdir) as scratch:
+            for name, text in files.items():
+                path = Path(scratch, name)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+            return subprocess.run(
+                command, cwd=scratch, capture_output=True, text=True, env=self.environment()
+            )
+
     def defective_configs(self) -> dict[str, list[dict[str, str]]]:
         """``{defect kind: [config files with that defect injected, ...]}``."""
         return {}
+
+    def checker_install_mb(self) -> float | None:
+        """Size of a config checker bakeoff installed outside this environment, MB."""
+        return None
 
     def servers_rss_mb(self) -> dict[str, float]:
         """Resident memory of the system's long-running processes (server, worker), MB."""

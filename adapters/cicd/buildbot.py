@@ -17,8 +17,8 @@ import subprocess
 import time
 
 from adapters import servers
-from adapters.cicd import venv_program
-from adapters.cicd.base import PipelineRun, Runner
+from adapters.cicd import base, venv_program
+from adapters.cicd.base import PipelineRun, Runner, edited
 
 MASTER_CFG = """\
 from buildbot.plugins import changes, schedulers, steps, util, worker
@@ -165,11 +165,32 @@ class BuildbotRunner(Runner):
         return bool(build and build["number"] > number and build["complete"])
 
     def check_config(self, files: dict[str, str]) -> list[str]:
-        raise self.not_supported(
-            "check_config",
-            "not measured here (buildbot checkconfig "
-            "exists, but no defects are injected into master.cfg)",
-        )
+        done = self.run_checker(files, [venv_program("buildbot"), "checkconfig", "."])
+        if done.returncode == 0:
+            return []
+        lines = [line.strip() for line in (done.stdout + done.stderr).splitlines()]
+        return [line for line in lines if line and line != "Configuration Errors:"]
+
+    def defective_configs(self) -> dict[str, list[dict[str, str]]]:
+        clean, path = self.config_files(), "master.cfg"
+        return {
+            base.MISSPELT_KEY: [
+                edited(clean, path, 'c["schedulers"] = [', 'c["schedulrs"] = ['),
+                edited(clean, path, "haltOnFailure=True)\n\n", "haltOnFalure=True)\n\n"),
+            ],
+            base.UNDEFINED_DEPENDENCY: [
+                edited(clean, path, 'builderNames=["pipeline"]', 'builderNames=["pipelin"]'),
+                edited(clean, path, 'schedulerNames=["models"]', 'schedulerNames=["model"]'),
+            ],
+            base.SHELL_ERROR: [
+                edited(clean, path, 'make("validate")',
+                       'steps.ShellCommand(name="validate",'
+                       ' command="if [ -f x ]; then make validate")'),
+            ],
+            base.SYNTAX_ERROR: [
+                edited(clean, path, "def factory(*build_steps):", "def factory(*build_steps)"),
+            ],
+        }  # fmt: skip
 
     def servers_rss_mb(self) -> dict[str, float]:
         return {

@@ -10,10 +10,6 @@ PATH.
 
 from __future__ import annotations
 
-import subprocess
-import tempfile
-from pathlib import Path
-
 from adapters.cicd import base, venv_program
 from adapters.cicd.base import PipelineRun, Runner, edited
 
@@ -72,17 +68,9 @@ class ActRunner(Runner):
         return self.execute(ACT, r"Error: Job '([^']+)' failed")
 
     def check_config(self, files: dict[str, str]) -> list[str]:
-        with tempfile.TemporaryDirectory(dir=self.workdir) as scratch:
-            paths = []
-            for name, text in files.items():
-                path = Path(scratch, name)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(text, encoding="utf-8")
-                paths.append(name)
-            done = subprocess.run(
-                [venv_program("actionlint"), "-no-color", "-oneline", *paths],
-                cwd=scratch, capture_output=True, text=True, env=self.environment(),
-            )  # fmt: skip
+        done = self.run_checker(
+            files, [venv_program("actionlint"), "-no-color", "-oneline", *files]
+        )
         if done.returncode not in (0, 1):
             raise RuntimeError(done.stderr.strip() or f"actionlint exited {done.returncode}")
         return done.stdout.splitlines()
@@ -106,4 +94,5 @@ class ActRunner(Runner):
                 edited(clean, path, "run: make lint",
                        'run: echo "${{ github.head_ref }}" && make lint'),
             ],
+            base.SYNTAX_ERROR: [edited(clean, path, "branches: [main]", "branches: [main")],
         }  # fmt: skip

@@ -10,10 +10,6 @@ is its loader: it refuses what it cannot load (``gle --list``).
 
 from __future__ import annotations
 
-import subprocess
-import tempfile
-from pathlib import Path
-
 from adapters.cicd import base, venv_program
 from adapters.cicd.base import PipelineRun, Runner, edited
 
@@ -61,13 +57,7 @@ class GleRunner(Runner):
         return self.execute(GLE, r"Shell job (\S+) failed")
 
     def check_config(self, files: dict[str, str]) -> list[str]:
-        with tempfile.TemporaryDirectory(dir=self.workdir) as scratch:
-            for name, text in files.items():
-                Path(scratch, name).write_text(text, encoding="utf-8")
-            done = subprocess.run(
-                [venv_program("gle"), "--list"], cwd=scratch, capture_output=True, text=True,
-                env=self.environment(),
-            )  # fmt: skip
+        done = self.run_checker(files, [venv_program("gle"), "--list"])
         if done.returncode == 0:
             return []
         lines = [line for line in done.stderr.splitlines() if line.strip()]
@@ -88,4 +78,5 @@ class GleRunner(Runner):
                 edited(clean, path, "script: [make report]",
                        "script: ['if [ -d build ]; then make report']"),
             ],
+            base.SYNTAX_ERROR: [edited(clean, path, "script: [make test]", "script: [make test")],
         }  # fmt: skip

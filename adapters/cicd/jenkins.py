@@ -1,15 +1,31 @@
 """Jenkins, with the same pipeline as a declarative Jenkinsfile.
 
 Jenkins itself cannot be installed here: Debian has no package of it and no registry
-reachable from this machine serves ``jenkins.war``, so the registry entry needs a
-``jenkins`` program and the row reads "not run". The Jenkinsfile is still the user's
-code for the pipeline and is counted like the other systems' configs.
+reachable from this machine serves ``jenkins.war``, so ``run_pipeline`` says "not run".
+The Jenkinsfile is still the user's code for the pipeline, counted like the other
+systems' configs, and it is checked by ``npm-groovy-lint`` (CodeNarc on Java), installed
+with npm into bakeoff's cache folder on first use (a recorded setup step). Its findings
+are the errors, what it fails on by default (``--failon error``): on the clean
+Jenkinsfile it also prints NestedBlockDepth warnings and a CompileStatic note.
 """
 
 from __future__ import annotations
 
-from adapters.cicd.base import PipelineRun, Runner
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
 
+from adapters.base import NotRunnable
+from adapters.cicd import base
+from adapters.cicd.base import PipelineRun, Runner, edited
+
+GROOVY_LINT = "npm-groovy-lint@15.2.2"  # needs Node 20; 18.x needs Node 22
+NOT_INSTALLABLE = (
+    "Jenkins is not installed: no Debian package, and jenkins.war is served by none of "
+    "the registries reachable here (PyPI, npm, Debian)"
+)
 JENKINSFILE = """\
 pipeline {
     agent any
@@ -32,11 +48,84 @@ pipeline {
 """
 
 
+def npm_prefix() -> Path:
+    """Where bakeoff installs npm packages: a folder of the user's cache."""
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "bakeoff" / "npm"
+
+
 class JenkinsRunner(Runner):
     name = "jenkins"
 
     def config_files(self) -> dict[str, str]:
         return {"Jenkinsfile": JENKINSFILE}
 
+    def prepare(self) -> None:
+        self.lint_missing = [p for p in ("node", "npm", "java") if shutil.which(p) is None]
+        if self.lint_missing:
+            return
+        linter = self.linter()
+        if linter.exists():
+            self.step(f"{GROOVY_LINT}, installed earlier in {npm_prefix()}")
+        else:
+            self.step(f"npm install --prefix {npm_prefix()} {GROOVY_LINT}", self._install)
+
+    def _install(self) -> None:
+        command = ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(npm_prefix())]
+        subprocess.run([*command, GROOVY_LINT], check=True, capture_output=True)
+
+    def linter(self) -> Path:
+        return npm_prefix() / "node_modules" / ".bin" / "npm-groovy-lint"
+
+    def checker_install_mb(self) -> float | None:
+        """Size of the npm folder holding npm-groovy-lint and its dependencies, MB."""
+        if self.lint_missing:
+            return None
+        files = (npm_prefix() / "node_modules").rglob("*")
+        return sum(f.stat().st_size for f in files if f.is_file()) / 2**20
+
     def run_pipeline(self) -> PipelineRun:
-        raise self.not_supported("run_pipeline", "Jenkins is not installed here")
+        raise NotRunnable(NOT_INSTALLABLE)
+
+    def check_config(self, files: dict[str, str]) -> list[str]:
+        return self.check_configs([files])[0]
+
+    def check_configs(self, variants: list[dict[str, str]]) -> list[list[str]]:
+        """One npm-groovy-lint call for every variant: its Java side takes seconds to start."""
+        if self.lint_missing:
+            raise self.not_supported(
+                "check_config", f"not run: install nodejs npm ({', '.join(self.lint_missing)})"
+            )
+        files = {f"v{i}/Jenkinsfile": v["Jenkinsfile"] for i, v in enumerate(variants)}
+        command = [str(self.linter()), "--noserver", "--output", "json", *files]
+        done = self.run_checker(files, command)
+        found = json.loads(done.stdout)["files"]
+        by_variant = {str(Path(path).parent.name): report for path, report in found.items()}
+        return [_errors(by_variant.get(f"v{i}", {})) for i in range(len(variants))]
+
+    def defective_configs(self) -> dict[str, list[dict[str, str]]]:
+        clean, path = self.config_files(), "Jenkinsfile"
+        return {
+            base.MISSPELT_KEY: [
+                edited(clean, path, "{ steps { sh 'make lint' } }", "{ stpes { sh 'make lint' } }"),
+                edited(clean, path, "agent any", "agnet any"),
+            ],
+            base.SHELL_ERROR: [
+                edited(clean, path, "sh 'make validate'", "sh 'if [ -f x ]; then make validate'"),
+            ],
+            base.UNTRUSTED_EXPRESSION: [
+                edited(clean, path, "sh 'make report'",
+                       'sh "echo ${env.CHANGE_TITLE}; make report"'),
+            ],
+            base.SYNTAX_ERROR: [
+                edited(clean, path, "{ steps { sh 'make test' } }", "{ steps { sh 'make test' }"),
+            ],
+        }  # fmt: skip
+
+
+def _errors(report: dict) -> list[str]:
+    return [
+        f"line {error['line']}: {error['rule']}: {error['msg'].splitlines()[0]}"
+        for error in report.get("errors", [])
+        if error["severity"] == "error"
+    ]

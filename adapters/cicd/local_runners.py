@@ -9,9 +9,12 @@ environment instead of creating and filling a virtual environment per session.
 
 from __future__ import annotations
 
-from adapters.cicd import venv_program
-from adapters.cicd.base import PipelineRun, Runner
+import subprocess
 
+from adapters.cicd import base, venv_program
+from adapters.cicd.base import PipelineRun, Runner, edited
+
+CONFIG_PATH = ".pre-commit-config.yaml"
 PRE_COMMIT_CONFIG = """\
 fail_fast: true
 repos:
@@ -63,7 +66,7 @@ class PreCommitRunner(Runner):
     name = "pre_commit"
 
     def config_files(self) -> dict[str, str]:
-        return {".pre-commit-config.yaml": PRE_COMMIT_CONFIG}
+        return {CONFIG_PATH: PRE_COMMIT_CONFIG}
 
     def environment(self) -> dict[str, str]:
         return {**super().environment(), "PRE_COMMIT_HOME": str(self.workdir / "pre-commit")}
@@ -73,7 +76,21 @@ class PreCommitRunner(Runner):
         return self.execute(command, r"- hook id: (\S+)")
 
     def check_config(self, files: dict[str, str]) -> list[str]:
-        raise self.not_supported("check_config", "not measured here")
+        command = [venv_program("pre-commit"), "validate-config", *files]
+        return findings(self.run_checker(files, command))
+
+    def defective_configs(self) -> dict[str, list[dict[str, str]]]:
+        clean, path = self.config_files(), CONFIG_PATH
+        return {
+            base.MISSPELT_KEY: [
+                edited(clean, path, "entry: make lint", "entri: make lint"),
+                edited(clean, path, "fail_fast: true", "fail_fsat: true"),
+            ],
+            base.SHELL_ERROR: [
+                edited(clean, path, "entry: make validate", "entry: make validate 'CONFIG=x"),
+            ],
+            base.SYNTAX_ERROR: [edited(clean, path, "always_run: true}", "always_run: true", )],
+        }  # fmt: skip
 
 
 class NoxRunner(Runner):
@@ -84,3 +101,34 @@ class NoxRunner(Runner):
 
     def run_pipeline(self) -> PipelineRun:
         return self.execute([venv_program("nox"), "--no-color"], r"Session (\S+) failed")
+
+    def check_config(self, files: dict[str, str]) -> list[str]:
+        return findings(self.run_checker(files, [venv_program("nox"), "--list", "--no-color"]))
+
+    def defective_configs(self) -> dict[str, list[dict[str, str]]]:
+        clean, path = self.config_files(), "noxfile.py"
+        return {
+            base.MISSPELT_KEY: [
+                edited(clean, path, "@nox.session\ndef lint", "@nox.sesion\ndef lint"),
+                edited(clean, path, "external=True)\n\n\n@nox.session\ndef test",
+                       "extrenal=True)\n\n\n@nox.session\ndef test"),
+            ],
+            base.UNDEFINED_DEPENDENCY: [
+                edited(clean, path, "@nox.session\ndef test",
+                       '@nox.session(requires=["lnt"])\ndef test'),
+            ],
+            base.SHELL_ERROR: [
+                edited(clean, path, '"make", "validate"', '"make validate; exit 0"'),
+            ],
+            base.SYNTAX_ERROR: [
+                edited(clean, path, "def report(session):", "def report(session)"),
+            ],
+        }  # fmt: skip
+
+
+def findings(done: subprocess.CompletedProcess) -> list[str]:
+    """A checker's findings: its warnings, and every line it printed when it failed."""
+    lines = [line.strip() for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    if done.returncode != 0:
+        return lines[-3:] or [f"exited {done.returncode}"]
+    return [line for line in lines if line.startswith("[WARNING]")]
