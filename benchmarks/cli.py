@@ -64,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--redis-url", help="use this Redis (redis://host:port/0) instead of one")
     run.add_argument("--spark-master", help="a Spark master URL instead of local[2]")
     run.add_argument(
+        "--budget",
+        help="a time budget, e.g. 20m: trials that took longer than what is left (in earlier "
+        "runs on this machine) are left out and named, and rounds stop at the minimum",
+    )
+    run.add_argument(
         "--seed", type=int, default=0, help="seed of the tools' shuffled order within a size (0)"
     )
     run.add_argument(
@@ -261,19 +266,20 @@ def _check_data(path: Path | None) -> int | None:
 
 def run(args) -> int:
     from benchmarks import runner
+    from benchmarks.clock import Clock
     from reports import results
 
     # a shell that starts us in the background sets SIGINT to "ignore"; Ctrl-C (or a
     # SIGINT from a supervisor) must still stop the run cleanly and keep finished records
     signal.signal(signal.SIGINT, signal.default_int_handler)
     args.data_rows = _check_data(args.data)
+    budget = _budget(args)
     plans = _plans(args)
     if args.tools:
         _refuse_missing(plans)
-    outcome, records = 0, []
+    outcome, records, left_out = 0, [], []
     try:
-        for plan in plans:
-            runner.run_plan(plan, records)
+        left_out = runner.run_plans(plans, records, clock=Clock(budget))
     except KeyboardInterrupt:
         print(
             "interrupted: the running trial was stopped; finished records are kept.",
@@ -289,7 +295,23 @@ def run(args) -> int:
         from reports import timesplit
 
         print("\n".join(timesplit.lines(records)))
+    if left_out:
+        print(f"left out to fit --budget {args.budget}: {'; '.join(left_out)}")
     return outcome
+
+
+def _budget(args) -> float | None:
+    """--budget in seconds; with a budget, timed rounds stop at the minimum (3)."""
+    from benchmarks.clock import BudgetError, parse_budget
+
+    if not args.budget:
+        return None
+    try:
+        seconds = parse_budget(args.budget)
+    except BudgetError as error:
+        raise UsageError(str(error)) from None
+    args.repeats = min(args.repeats, 3)
+    return seconds
 
 
 def _refuse_missing(plans) -> None:

@@ -1,10 +1,12 @@
 """What the per-stage benchmark files share: options, tool parameters, workload data, and
 the recorder that turns each trial into a results record.
 
-Timing is pytest-benchmark's: ``measure`` runs ``benchmark.pedantic`` with warm-up and
-rounds, and the recorder copies its statistics. Everything else a trial learns (setup
-steps, correctness, feature probes, details) is recorded beside it and written, when
-the session ends, to the file named by ``--bakeoff-out`` for the runner to collect.
+Timing: ``measure`` runs warm-up calls, then timed rounds until the spread is small
+(relative IQR ≤ 5 % after at least 3 rounds) or the maximum is reached, and hands the
+samples to pytest-benchmark's statistics, which the recorder copies. Everything else a
+trial learns (setup steps, correctness, feature probes, details) is recorded beside it
+and written, when the session ends, to the file named by ``--bakeoff-out`` for the
+runner to collect.
 """
 
 from __future__ import annotations
@@ -108,20 +110,59 @@ def measuring() -> Iterator[None]:
             print(PHASE_IDLE, file=sys.stderr, flush=True)
 
 
-def measure(benchmark, label: str, func: Callable, *args, rounds: int, warmup: int = 1):
-    """Time ``func(*args)`` with pytest-benchmark: ``warmup`` untimed calls, ``rounds`` timed."""
-    calls = iter(range(1, rounds + warmup + 1))
+SPREAD_TARGET = 0.05  # rounds stop early once IQR / median is at most this
+MIN_ROUNDS = 3
 
-    def counted(*call_args):
-        call = next(calls)
-        kind = "warm-up" if call <= warmup else f"round {call - warmup}/{rounds}"
-        progress(f"{label}: {kind}")
-        return func(*call_args)
 
+def relative_spread(samples: list[float]) -> float:
+    """IQR / median of ``samples`` (inf for fewer than two or a zero median)."""
+    summary = stats(samples)
+    return summary["iqr"] / summary["median"] if len(samples) > 1 and summary["median"] else 1e9
+
+
+def measure(benchmark, label: str, func: Callable, *args, rounds: int, warmup: int = 1,
+            min_rounds: int = MIN_ROUNDS):  # fmt: skip
+    """Time ``func(*args)``: ``warmup`` untimed calls, then timed rounds (garbage collector
+    off, as pytest-benchmark's ``--benchmark-disable-gc``) until the relative IQR is at most
+    ``SPREAD_TARGET`` after ``min_rounds``, or ``rounds`` (the maximum) were timed. The
+    samples become ``benchmark.stats`` for :meth:`Recorder.timing`. Returns the last result."""
+    import gc
+    import time
+
+    from pytest_benchmark.stats import Metadata
+
+    if benchmark.disabled:  # --benchmark-disable: the checks run on one untimed call
+        return func(*args)
+    result, samples = None, []
     with measuring():
-        return benchmark.pedantic(
-            counted, args=args, rounds=rounds, warmup_rounds=warmup, iterations=1
-        )
+        for call in range(warmup):
+            progress(f"{label}: warm-up {call + 1}/{warmup}")
+            result = func(*args)
+        while len(samples) < rounds:
+            progress(f"{label}: round {len(samples) + 1} of at most {rounds}")
+            enabled = gc.isenabled()
+            gc.disable()
+            try:
+                started = time.perf_counter()
+                result = func(*args)
+                samples.append(time.perf_counter() - started)
+            finally:
+                if enabled:
+                    gc.enable()
+            if (
+                len(samples) >= min(min_rounds, rounds)
+                and relative_spread(samples) <= SPREAD_TARGET
+            ):
+                break
+    benchmark._mode = "bakeoff.harness.measure"  # used: no "fixture was not used" warning
+    benchmark.stats = Metadata(benchmark, iterations=1, options={})
+    for sample in samples:
+        benchmark.stats.update(sample)
+    ADAPTIVE[(id(benchmark))] = rounds
+    return result
+
+
+ADAPTIVE: dict[int, int] = {}  # id(benchmark) -> the most rounds measure() would have timed
 
 
 class Recorder:
@@ -144,9 +185,10 @@ class Recorder:
             return
         measured = benchmark.stats.stats
         names = {"stdev": "stddev"}
-        self.record(tool, rows).timings[operation] = {
-            name: getattr(measured, names.get(name, name)) for name in STAT_FIELDS
-        }
+        timing = {name: getattr(measured, names.get(name, name)) for name in STAT_FIELDS}
+        if id(benchmark) in ADAPTIVE:  # rounds stopped early once the spread was small
+            timing["max_rounds"] = ADAPTIVE[id(benchmark)]
+        self.record(tool, rows).timings[operation] = timing
 
     def once(self, tool: str, rows: int, operation: str, seconds: float) -> None:
         """An operation that can only be timed once per trial (e.g. setup, server start)."""

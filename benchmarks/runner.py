@@ -23,6 +23,7 @@ from pathlib import Path
 
 from adapters import registry
 from adapters.servers import stop_group, tree_rss_bytes
+from benchmarks.clock import Clock, duration
 from reports.results import Record, Results, now_iso
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,28 +74,44 @@ def stage_variants(stage: str) -> dict[str, dict]:
 
 
 def run_plan(plan: Plan, records: list[Record], report: Callable[[str], None] = print) -> None:
-    """Run every (tool, rows) trial, appending to ``records`` as each trial finishes.
+    """Run one plan's trials (see :func:`run_plans`)."""
+    run_plans([plan], records, report)
 
-    A tool that is not installed gets a not_run record; an interrupted run keeps
-    the records of the trials that finished.
+
+def run_plans(plans: list[Plan], records: list[Record], report: Callable[[str], None] = print,
+              clock: Clock | None = None) -> list[str]:  # fmt: skip
+    """Run every plan's (tool, rows) trials, appending to ``records`` as each finishes, and
+    return what was left out to fit the clock's budget.
+
+    A tool that is not installed gets a not_run record, and so does a trial left out to fit
+    ``--budget``; an interrupted run keeps the records of the trials that finished. Each
+    trial's line says how much of the run is left, estimated from earlier runs.
     """
-    trials = trial_order(plan)
-    for number, (rows, tool) in enumerate(trials, start=1):
-        stage = f"{plan.stage} {plan.variant}" if plan.variant else plan.stage
-        label = f"[{stage} {number}/{len(trials)}] {tool}, {rows:,} {plan_unit(plan)}"
+    clock = clock or Clock(folder=Path(tempfile.gettempdir()) / "bakeoff-no-history")
+    trials = [(plan, rows, tool) for plan in plans for rows, tool in trial_order(plan)]
+    left_out = []
+    for number, (plan, rows, tool) in enumerate(trials, start=1):
+        section = f"{plan.stage}-{plan.variant}" if plan.variant else plan.stage
+        label = f"[{number}/{len(trials)} {section}] {tool}, {rows:,} {plan_unit(plan)}"
         missing = registry.missing(plan.stage, tool.split("+", 1)[0])
+        missing = missing or clock.fits(section, tool, rows)
         if missing:
-            records.append(
-                Record(
-                    plan.stage, tool, rows, status="not_run", reason=missing, variant=plan.variant
-                )
-            )
+            records.append(Record(plan.stage, tool, rows, status="not_run", reason=missing,
+                                  variant=plan.variant))  # fmt: skip
             report(f"{label}: not run: {missing}")
+            if missing.startswith("left out"):
+                left_out.append(f"{section}.{tool} at {rows:,} {plan_unit(plan)}")
             continue
-        report(f"{label}: running")
+        later = [(f"{p.stage}-{p.variant}" if p.variant else p.stage, t, r)
+                 for p, r, t in trials[number:]]  # fmt: skip
+        report(f"{label}: running ({duration(clock.elapsed())} so far, "
+               f"{clock.remaining([(section, tool, rows), *later])})")  # fmt: skip
+        started = time.monotonic()
         trial_records = run_trial(plan, tool, rows, lambda line, lb=label: report(f"{lb}: {line}"))
+        clock.finished(section, tool, rows, time.monotonic() - started)
         records += trial_records
         report(f"{label}: {summary(trial_records)}")
+    return left_out
 
 
 def plan_unit(plan: Plan) -> str:
@@ -130,6 +147,10 @@ def run_trial(plan: Plan, tool: str, rows: int, relay: Callable[[str], None]) ->
             "-s",
             "-p",
             "no:cacheprovider",
+            # only the plugin trials use: the installed tools bring others (faker, hydra,
+            # anyio, typeguard) whose imports cost ~2 s of every trial's overhead
+            "-p",
+            "pytest_benchmark.plugin",
             "--rootdir",
             str(ROOT),
             f"--tools={tool}",
@@ -179,7 +200,7 @@ class Outcome:
 
 def _supervise(command: list[str], time_limit: float, relay: Callable[[str], None]) -> Outcome:
     """Run ``command`` in a new process group; sample its tree's memory; kill it on time-out."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     process = subprocess.Popen(
         command,
         cwd=ROOT,

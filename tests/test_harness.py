@@ -85,7 +85,7 @@ def test_run_then_report_end_to_end(tmp_path):
         str(tmp_path / "r"),
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "round 2/2" in done.stdout
+    assert "round 2 of at most 2" in done.stdout and "left)" in done.stdout
     [path] = list((tmp_path / "r").glob("*.json"))
     stored = results.load(path)
     assert {r.tool for r in stored.records} == {"baseline", "great_expectations", "pandera"}
@@ -121,9 +121,9 @@ def test_ctrl_c_stops_the_trial_and_keeps_finished_records(tmp_path):
                "--rows", "2000", "--repeats", "2", "--results", str(tmp_path)]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     for line in process.stdout:
-        if line.startswith("[validation 1/3]"):
+        if line.startswith("[1/3 validation]"):
             first = line.split("]")[1].split(",")[0].strip()
-        if line.startswith("[validation 2/3]"):  # the first trial has finished
+        if line.startswith("[2/3 validation]"):  # the first trial has finished
             break
     time.sleep(1)
     trial = psutil.Process(process.pid).children(recursive=True)
@@ -210,3 +210,47 @@ def test_with_data_and_no_rows_the_run_uses_the_files_own_size(tmp_path):
     [stored] = results.load(path).records
     assert stored.rows == 300 and stored.data["file_rows"] == 300
     assert stored.data["resampled"] is False
+
+
+def _fake_benchmark():
+    from types import SimpleNamespace
+
+    return SimpleNamespace(disabled=False, name="t", fullname="t", group=None, param=None,
+                           params=None, extra_info={}, cprofile_stats=None)  # fmt: skip
+
+
+def test_rounds_stop_early_when_the_spread_is_small_and_go_on_when_it_is_not():
+    import itertools
+    import time
+
+    from benchmarks import harness
+
+    steady = _fake_benchmark()
+    harness.measure(steady, "steady", time.sleep, 0.1, rounds=10, warmup=0)
+    assert steady.stats.stats.rounds <= 5  # IQR/median under 5 % soon after the minimum (3)
+    pauses = itertools.cycle((0.001, 0.03))
+    noisy = _fake_benchmark()
+    harness.measure(noisy, "noisy", lambda: time.sleep(next(pauses)), rounds=6, warmup=0)
+    assert noisy.stats.stats.rounds == 6  # never settles: up to the maximum
+
+
+def test_the_clock_estimates_from_earlier_runs_and_leaves_out_what_exceeds_the_budget(tmp_path):
+    from benchmarks.clock import Clock
+
+    earlier = Clock(folder=tmp_path)
+    earlier.finished("validation", "pandera", 1_000, 10.0)
+    clock = Clock(budget=60, folder=tmp_path)  # a new run reads the history
+    assert clock.estimate("validation", "pandera", 1_000) == 10.0
+    assert clock.estimate("validation", "pandera", 10_000) == 100.0  # scaled by rows
+    assert clock.estimate("validation", "baseline", 1_000) is None
+    assert clock.fits("validation", "pandera", 1_000) is None
+    assert "left out to fit --budget 1 min 00 s" in clock.fits("validation", "pandera", 10_000)
+    assert clock.remaining([("validation", "pandera", 1_000), ("validation", "x", 1)]) == (
+        "about 10 s left + 1 trial never timed"
+    )
+
+
+def test_a_bad_budget_is_refused_in_one_sentence(tmp_path):
+    done = bakeoff("run", "--stage", "validation", "--budget", "soon", "--results", str(tmp_path))
+    assert done.returncode == 2 and "write e.g. 20m" in done.stderr
+    assert "Traceback" not in done.stderr and not list(tmp_path.iterdir())
