@@ -73,7 +73,7 @@ def test_failure_handling(runner, recorder, tool, rows):
         recorder.once(tool, rows, "pipeline_failing", time.perf_counter() - started)
         jobs = runner.repo.jobs()
         runner.repo.revert_head()
-        harness.record_probe(record, "failed job blocks later jobs",
+        harness.record_probe(record, "required-check gating (a failed job blocks the later ones)",
                              lambda: blocked(jobs))  # fmt: skip
         harness.record_probe(record, "names the failed job", lambda: named(failed))
         record.measures["failing_run_exit_code"] = failed.returncode
