@@ -49,7 +49,8 @@ def timing(cell: dict | None) -> str:
     if not cell:
         return "–"
     text = seconds(cell["median"])
-    text += ", once" if cell.get("rounds", 1) <= 1 else f" ± {seconds(cell['iqr'])}"
+    rounds = cell.get("rounds", 1)
+    text += ", once" if rounds <= 1 else f" ± {seconds(cell['iqr'])} (n={rounds})"
     if cell.get("ratio") is not None:
         text += f" ({significant(cell['ratio'])}×)"
     if cell.get("not_equivalent"):
