@@ -95,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--results",
         type=Path,
         default=ROOT / "results",
-        help="directory for the results file; the cache is DIR/install-cache (default: results/)",
+        help="directory for the results file (default: results/); measurements are cached per "
+        "tool version in ~/.cache/bakeoff/install/",
     )
     report = commands.add_parser("report", help="render the report from stored results")
     report.add_argument(

@@ -11,7 +11,7 @@ runs). Tools with identical requirements share one venv. A co-installability mat
 pip's resolver (``--dry-run --ignore-installed``, nothing installed) whether each pair
 can live in one environment.
 
-Measurements are cached per (tool, version) in ``<results>/install-cache/``, so a second
+Measurements are cached per (tool, version) in ``~/.cache/bakeoff/install/``, so a second
 run only resolves (a few seconds per tool) and reinstalls nothing; ``refresh`` re-measures.
 Resolving fills pip's HTTP cache with metadata and the install may use cached wheels: each
 record says where its distributions came from and whether the cache was warm.
@@ -45,6 +45,11 @@ PYTHON = shutil.which("python3.11") or sys.executable
 STAGE = "install"
 CACHE_FORMAT = 1
 CACHE_NAME = "install-cache.json"
+# in the user's cache folder, not results/: a fresh clone's `make bench` reuses what this
+# machine measured for the same tool versions and installer
+USER_CACHE = (
+    Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bakeoff" / "install"
+)
 IMPORT_RUNS = 3
 INSTALL_TIMEOUT = 1800.0
 RESOLVE_TIMEOUT = 600.0
@@ -665,7 +670,7 @@ def run(
     """Measure every registered tool's install evidence; write and return the results file."""
     pins = read_pins()
     targets = registered_targets(pins)
-    cache_path = (cache_dir or Path(results_dir) / "install-cache") / CACHE_NAME
+    cache_path = (cache_dir or USER_CACHE) / CACHE_NAME
     with tempfile.TemporaryDirectory(prefix="bakeoff-install-") as scratch:
         context = _context(Path(scratch), pins, cache_path, refresh, report)
         solo = resolve_all(context, targets)

@@ -196,7 +196,7 @@ def fake_pip(monkeypatch):
 
 
 def test_run_writes_a_results_file_and_reuses_the_cache(tmp_path, fake_pip):
-    path = evidence.run(tmp_path, report=lambda line: None)
+    path = evidence.run(tmp_path, report=lambda line: None, cache_dir=tmp_path / "install-cache")
     stored = {r.tool: r for r in results.load(path).records}
     assert fake_pip.installs == 2 and list(tmp_path.glob("install-cache/*.json"))
     baseline = stored["validation.baseline"]
@@ -219,10 +219,12 @@ def test_run_writes_a_results_file_and_reuses_the_cache(tmp_path, fake_pip):
     ]
 
     resolves = fake_pip.resolves
-    evidence.run(tmp_path, report=lambda line: None)
+    evidence.run(tmp_path, report=lambda line: None, cache_dir=tmp_path / "install-cache")
     assert fake_pip.installs == 2, "a second run must not reinstall"
     assert fake_pip.resolves - resolves == 3, "only each tool alone is resolved again"
-    evidence.run(tmp_path, refresh=True, report=lambda line: None)
+    evidence.run(
+        tmp_path, refresh=True, report=lambda line: None, cache_dir=tmp_path / "install-cache"
+    )
     assert fake_pip.installs == 4
     assert len(list(tmp_path.glob("*-install*.json"))) == 3
 
