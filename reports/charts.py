@@ -24,9 +24,10 @@ def colours(tools: list[str]) -> dict[str, str]:
     return chosen | {"baseline": BASELINE_COLOUR}
 
 
-def stage_charts(stage: str, records: list[Record]) -> list[dict]:
-    """One chart per timed operation: time against rows where the time grows with rows,
-    else bars per tool at the largest size."""
+def stage_charts(stage: str, records: list[Record], unit: str = "rows") -> list[dict]:
+    """One chart per timed operation: time against rows (or the section's ``unit``, e.g.
+    concurrent clients) where the time grows with them, else bars per tool at the largest
+    size."""
     operations = list(dict.fromkeys(op for r in records for op in r.timings if op != "setup"))
     palette = colours([r.tool for r in records])
     charts = []
@@ -39,9 +40,33 @@ def stage_charts(stage: str, records: list[Record]) -> list[dict]:
                 "operation": operation,
                 "title": f"{stage}: {label(operation)}",
                 "slug": re.sub(r"[^a-z0-9]+", "-", f"{stage}-{operation}".lower()).strip("-"),
-                "png": draw(operation, points, palette),
+                "png": draw(operation, points, palette, unit),
             }
         )
+    return charts
+
+
+def throughput_charts(stage: str, records: list[Record], unit: str) -> list[dict]:
+    """One chart per throughput measure (``*_per_second``) against the section's sizes,
+    e.g. runs per second against concurrent clients: does the set-up hold a team?"""
+    names = list(dict.fromkeys(k for r in records for k in r.measures if k.endswith("_per_second")))
+    palette = colours([r.tool for r in records])
+    charts = []
+    for name in names:
+        points = sorted((r.tool, r.rows, r.measures[name]) for r in records if name in r.measures)
+        if len({rows for _, rows, _ in points}) < 2:
+            continue
+        plt, fig, axes = figure()
+        for tool in dict.fromkeys(tool for tool, _, _ in points):
+            series = [(rows, value) for t, rows, value in points if t == tool]
+            axes.plot(*zip(*series, strict=True), marker="o", label=tool, color=palette.get(tool))
+        axes.set(xscale="log", xlabel=f"{unit} (log scale)", ylabel=label(name))
+        axes.set(title=f"{label(name)} against {unit}", ylim=(0, None))
+        axes.legend(fontsize="small")
+        axes.grid(True, which="both", alpha=0.3)
+        charts.append({"operation": name, "title": f"{stage}: {label(name)} against {unit}",
+                       "slug": re.sub(r"[^a-z0-9]+", "-", f"{stage}-{name}").strip("-"),
+                       "png": png(plt, fig)})  # fmt: skip
     return charts
 
 
@@ -76,25 +101,27 @@ def png(plt, fig) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _lines(operation: str, points: list[tuple[str, int, float]], palette: dict) -> str:
+def _lines(operation: str, points: list[tuple[str, int, float]], palette: dict,
+           unit: str = "rows") -> str:  # fmt: skip
     plt, fig, axes = figure()
     for tool in dict.fromkeys(tool for tool, _, _ in points):
         series = sorted((rows, seconds) for t, rows, seconds in points if t == tool)
         axes.plot(*zip(*series, strict=True), marker="o", label=tool, color=palette.get(tool))
-    axes.set(xscale="log", yscale="log", xlabel="rows (log scale)")
-    axes.set(ylabel="median time, s (log scale)", title=f"{label(operation)}: time against rows")
+    axes.set(xscale="log", yscale="log", xlabel=f"{unit} (log scale)")
+    axes.set(ylabel="median time, s (log scale)", title=f"{label(operation)}: time against {unit}")
     axes.legend(fontsize="small")
     axes.grid(True, which="both", alpha=0.3)
     return png(plt, fig)
 
 
-def _bars(operation: str, points: list[tuple[str, int, float]], palette: dict) -> str:
+def _bars(operation: str, points: list[tuple[str, int, float]], palette: dict,
+          unit: str = "rows") -> str:  # fmt: skip
     plt, fig, axes = figure()
     largest = max(rows for _, rows, _ in points)
     shown = [(tool, secs) for tool, rows, secs in points if rows == largest]
     axes.bar([t for t, _ in shown], [s for _, s in shown],
              color=[palette.get(t, PALETTE[0]) for t, _ in shown])  # fmt: skip
-    axes.set(ylabel="median time, s", title=f"{label(operation)} ({largest:,} rows)")
+    axes.set(ylabel="median time, s", title=f"{label(operation)} ({largest:,} {unit})")
     axes.tick_params(axis="x", labelrotation=20)
     return png(plt, fig)
 

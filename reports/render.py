@@ -92,7 +92,11 @@ def stage_view(stage: str, entries: list[Entry]) -> StageView:
     view = StageView(stage, STAGES.get(stage, stage), sorted({e.record.rows for e in entries}))
     for rows in view.sizes:
         view.tables.append(comparison_table([e for e in entries if e.record.rows == rows], rows))
-    view.charts = charts.stage_charts(stage, [e.record for e in entries if e.record.status == "ok"])
+    done = [e.record for e in entries if e.record.status == "ok"]
+    unit = labels.SIZE_UNITS.get(stage, "rows")
+    view.charts = charts.stage_charts(stage, done, unit)
+    if "-" in stage:  # a team or Spark set-up: does throughput hold as the load grows?
+        view.charts = charts.throughput_charts(stage, done, unit) + view.charts
     largest = {e.record.tool: e for e in entries}  # sorted by rows: the largest size wins
     view.setup = [
         {"tool": t, "steps": e.record.setup_steps}

@@ -324,6 +324,8 @@ def test_a_team_set_up_is_its_own_section_after_its_stage_and_leaves_the_stack_a
     team = next(view for view in context["sections"] if view.name == "tracking-team")
     assert team.tables[0]["size"] == "1 concurrent clients"
     assert team.ranking.winner == "mlflow+postgresql" and team.ranking.baseline_ahead
+    assert any("runs per second against concurrent clients" in c["title"].lower()
+               or "against concurrent clients" in c["title"] for c in team.charts)  # fmt: skip
     render.render([results_dir], tmp_path / "out")
     markdown = (tmp_path / "out" / "report.md").read_text()
     assert "Tracking, team set-up" in markdown and "mlflow+sqlite" in markdown
