@@ -15,6 +15,23 @@ STAGE = "validation"
 SIZES = (1_600, 100_000, 1_000_000)
 QUICK_SIZES = (2_000,)
 REPEATS = 5
+# the same rules on Spark; the pandas tools read the same Parquet at 1M rows (the crossover)
+VARIANTS = {
+    "spark": {
+        "sizes": (1_000_000, 10_000_000),
+        "quick": (100_000,),
+        "unit": "rows",
+        "tools": (
+            "baseline+spark",
+            "pandera+spark",
+            "great_expectations+spark",
+            "baseline+pandas",
+            "pandera+pandas",
+        ),
+    }
+}
+PANDAS_CROSSOVER_MAX_ROWS = 1_000_000
+PARQUET_CHUNK_ROWS = 1_000_000
 
 pytestmark = pytest.mark.validation
 
@@ -250,3 +267,225 @@ def findings_table(title: str, findings) -> dict:
         "columns": ["rule", "column", "rows flagged"],
         "rows": [[f.rule, f.column or "(row)", f.count] for f in findings],
     }
+
+
+# --- the spark variant: the same rules and defects on Spark, and the pandas crossover ---
+
+
+@pytest.fixture(scope="module")
+def parquet_workload(bench_options, rows):
+    """The defective and clean frames of ``rows`` rows as Parquet (with ``row_id``) and the
+    injected defects; synthetic ones are cached like ``harness.cached_synthetic``."""
+    import tempfile
+
+    from adapters.validation.spark import workload
+
+    if bench_options.data:
+        folder = Path(tempfile.mkdtemp(prefix="bakeoff-parquet-"))
+        frame = harness.synthetic_or_user_frame(bench_options, rows)
+        return _written(lambda: workload.write([frame], folder), folder)
+    folder = _parquet_cache(rows)
+    if not (folder / "made.json").exists():
+        scratch = Path(tempfile.mkdtemp(prefix=f"{folder.name}.", dir=folder.parent))
+        _written(lambda: workload.write(_synthetic_chunks(rows), scratch), scratch)
+        try:
+            scratch.rename(folder)  # atomic: a concurrent trial sees all or nothing
+        except OSError:  # another trial wrote it first
+            import shutil
+
+            shutil.rmtree(scratch)
+    harness.DATA_SOURCES[rows] = {"source": "synthetic", "rows": rows}
+    return workload.Workload(folder)
+
+
+def _parquet_cache(rows: int) -> Path:
+    import hashlib
+    import os
+
+    from adapters.validation.spark import workload
+    from scenarios import defects, wish
+
+    sources = (wish.__file__, defects.__file__, workload.__file__)
+    code = hashlib.sha256(b"".join(Path(s).read_bytes() for s in sources)).hexdigest()[:12]
+    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = home / "bakeoff" / "data" / f"wish-{code}-{rows}-parquet"
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _synthetic_chunks(rows: int):
+    """The synthetic frame, a million rows at a time (each million its own seed) so ten
+    million rows are written in bounded memory; up to a million, the cached frame."""
+    from scenarios import wish
+
+    if rows <= PARQUET_CHUNK_ROWS:
+        yield harness.cached_synthetic(rows)
+        return
+    for number, start in enumerate(range(0, rows, PARQUET_CHUNK_ROWS)):
+        harness.progress(f"generating rows {start:,} to {start + PARQUET_CHUNK_ROWS:,}")
+        yield wish.generate(min(PARQUET_CHUNK_ROWS, rows - start), seed=wish.DEFAULT_SEED + number)
+
+
+def _written(write, folder: Path):
+    """Run ``write``; note how long it took and how big the files are in ``made.json``."""
+    import json
+    import time
+
+    started = time.perf_counter()
+    work = write()
+    made = {
+        "written_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "generation_seconds": round(time.perf_counter() - started, 1),
+        "rows": work.rows(),
+        "parquet_mb": round(sum(p.stat().st_size for p in folder.glob("*")) / 1e6, 1),
+        "defective_parquet_mb": round(work.defective.stat().st_size / 1e6, 1),
+    }
+    (folder / "made.json").write_text(json.dumps(made), encoding="utf-8")
+    return work
+
+
+@pytest.fixture(scope="module")
+def spark(tool, rows, recorder):
+    """A SparkSession for a '+spark' tool, started once per trial (timed as
+    ``session_start``) and stopped with its JVM at the end; None for the pandas tools."""
+    import time
+
+    from adapters.base import NotRunnable
+    from adapters.validation.spark import load, session
+
+    if not tool.endswith("+spark"):
+        yield None
+        return
+    with harness.trial(recorder, tool, rows):
+        reason = load(tool).unsupported_reason()
+        if reason:
+            raise NotRunnable(reason)
+        started = time.perf_counter()
+        with harness.measuring():
+            spark_session = session.start()
+        recorder.once(tool, rows, "session_start", time.perf_counter() - started)
+    try:
+        yield spark_session
+    finally:
+        session.stop(spark_session)
+
+
+@pytest.fixture(scope="module")
+def spark_validator(tool, rows, recorder, spark):
+    """The tool's validator: a Spark one on ``spark``, or the stage's pandas one (at the
+    crossover sizes only), set up (timed) and closed at the end."""
+    import time
+
+    from adapters.base import NotRunnable
+    from adapters.validation.spark import load
+
+    with harness.trial(recorder, tool, rows) as record:
+        if spark is None and rows > PANDAS_CROSSOVER_MAX_ROWS:
+            raise NotRunnable(
+                f"the pandas tools run up to {PANDAS_CROSSOVER_MAX_ROWS:,} rows only (the "
+                "crossover with Spark); beyond it the data is taken to be too big for pandas"
+            )
+        base = harness.base_tool(tool)
+        adapter = registry.load(STAGE, base)() if spark is None else load(tool)(spark)
+        package = (
+            "pyspark" if base == "baseline" and spark else registry.lookup(STAGE, base).modules[0]
+        )
+        record.tool_imports = harness.tool_imports(type(adapter), package)
+        started = time.perf_counter()
+        with harness.measuring():
+            adapter.__enter__()
+        try:
+            recorder.once(tool, rows, "setup", time.perf_counter() - started)
+            recorder.steps(tool, rows, adapter)
+            yield adapter
+        finally:
+            adapter.close()
+
+
+@pytest.mark.variant("spark")
+def test_spark_validate(
+    benchmark, spark_validator, parquet_workload, recorder, bench_options, tool, rows
+):
+    """From the Parquet file to the findings: Spark reads it inside its jobs, the pandas
+    tools read it inside the timed call too, so the operation is the same for all."""
+    from adapters.validation.spark.workload import read_pandas
+
+    validator, work = spark_validator, parquet_workload
+
+    def check(path: Path):
+        frame = validator.read(path) if hasattr(validator, "spark") else read_pandas(path)
+        return validator.validate(frame)
+
+    truth, returns_rows = work.truth(), getattr(validator, "returns_rows", True)
+    with harness.trial(recorder, tool, rows) as record:
+        findings = harness.measure(
+            benchmark, "validate", check, work.defective, rounds=_rounds(rows, bench_options)
+        )
+        recorder.timing(tool, rows, "validate", benchmark)
+        on_clean = check(work.clean)
+        _score_spark(record, findings, on_clean, truth, returns_rows)
+        median = record.timings.get("validate", {}).get("median")
+        record.measures["rows_per_second"] = work.rows() / median if median else None
+        record.details["workload"] = _made(work)
+        record.details["non_default_settings"] = list(validator.non_default_settings)
+        record.details["tables"] = [
+            per_kind_table(_pairs(findings) - _pairs(on_clean), truth) if returns_rows else None,
+            returned_table(findings),
+        ]
+        record.details["tables"] = [t for t in record.details["tables"] if t]
+        record.user_code = {
+            label: harness.code_lines(source)
+            for label, source in type(validator).user_code().items()
+        }
+        if not returns_rows:
+            record.not_equivalent["validate"] = (
+                "says which rules failed, not which rows: Pandera's PySpark backend stops "
+                "each check at the first failing row (filter(...).limit(1).count()) and "
+                "returns an error summary per check, so finding the rows is a second query"
+            )
+        harness.record_probe(
+            record, "names every failing row", lambda: names_every_row(findings, truth)
+        )
+    assert record.correctness["rules_recall"] == 1.0, "the validator missed a broken rule"
+    if returns_rows:
+        assert record.correctness["recall"] == 1.0, "the validator missed injected defects"
+
+
+def _score_spark(record, findings, on_clean, truth, returns_rows: bool) -> None:
+    """Rule-level recall/precision for every tool; row-level where the tool names rows."""
+    already = {f.rule for f in on_clean}
+    flagged = {f.rule for f in findings} - already
+    injected = {kind for kind, _ in truth}
+    record.correctness = {
+        "rules_recall": len(flagged & injected) / len(injected),
+        "rules_precision": len(flagged & injected) / len(flagged) if flagged else 1.0,
+        "clean_frame_findings": len(on_clean),
+    }
+    if returns_rows:
+        record.correctness |= score(_pairs(findings) - _pairs(on_clean), truth)
+
+
+def names_every_row(findings, truth) -> str:
+    """The findings name each injected defect's row (by ``row_id``), not only its rule."""
+    named = _pairs(findings) & set(truth)
+    if len(named) < len(truth):
+        broken = sorted({f.rule for f in findings})
+        raise harness.Absent(
+            f"{len(broken)} rules reported broken, {len(named)} of {len(truth)} injected "
+            f"defect rows named ({sum(f.count for f in findings)} rows returned in all)"
+        )
+    return f"all {len(truth)} injected defect rows named by row_id, per rule"
+
+
+def returned_table(findings) -> dict:
+    return {
+        "title": "What the user gets back per broken rule",
+        "columns": ["rule", "column", "rows named"],
+        "rows": [[f.rule, f.column or "(row)", f.count or "none (rule failed)"] for f in findings],
+    }
+
+
+def _made(work) -> dict:
+    import json
+
+    return json.loads((work.folder / "made.json").read_text(encoding="utf-8"))

@@ -1,0 +1,72 @@
+"""The embedded Spark a trial runs on: started once, stopped with its JVM.
+
+``local[2]`` on 127.0.0.1 with the UI off, unless ``BAKEOFF_SPARK_MASTER`` (``bakeoff run
+--spark-master``) names an existing cluster. PySpark starts its JVM as a child process
+(``spark-submit``); :func:`stop` ends the SparkContext *and* that JVM, which PySpark
+otherwise keeps for the life of the Python process.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+from pathlib import Path
+
+from adapters.base import NotRunnable
+
+JAVA_17 = Path("/usr/lib/jvm/java-17-openjdk-amd64")
+HINT = "install the spark extra (pip install -e '.[spark]') and Java 17 (openjdk-17-jre-headless)"
+
+
+def master() -> str:
+    return os.environ.get("BAKEOFF_SPARK_MASTER") or "local[2]"
+
+
+def start():
+    """A new SparkSession on :func:`master`; NotRunnable when PySpark or Java is missing."""
+    if importlib.util.find_spec("pyspark") is None:
+        raise NotRunnable(f"{HINT}: pyspark not found")
+    if not os.environ.get("JAVA_HOME"):
+        if not JAVA_17.exists():
+            raise NotRunnable(f"{HINT}: no JAVA_HOME and no {JAVA_17}")
+        os.environ["JAVA_HOME"] = str(JAVA_17)
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.master(master())
+        .appName("bakeoff-validation")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def jvm_process():
+    """The ``Popen`` of the JVM PySpark launched in this process, or None."""
+    from pyspark import SparkContext
+
+    gateway = SparkContext._gateway
+    return getattr(gateway, "proc", None) if gateway else None
+
+
+def stop(spark) -> None:
+    """Stop ``spark`` and the JVM behind it (it exits when its stdin closes); safe twice."""
+    from pyspark import SparkContext
+
+    spark.stop()
+    process, gateway = jvm_process(), SparkContext._gateway
+    if gateway is not None:
+        gateway.shutdown()
+    if process is not None:
+        process.stdin.close()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+    SparkContext._gateway = SparkContext._jvm = None
