@@ -58,6 +58,8 @@ def stop(spark) -> None:
     """Stop ``spark`` and the JVM behind it (it exits when its stdin closes); safe twice."""
     from pyspark import SparkContext
 
+    if SparkContext._gateway is None:
+        return
     spark.stop()
     process, gateway = jvm_process(), SparkContext._gateway
     if gateway is not None:

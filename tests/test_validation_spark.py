@@ -1,0 +1,73 @@
+"""Validation on Spark: each Spark validator catches the injected defects on a small
+Parquet file, with one SparkSession for the file, stopped with its JVM at the end."""
+
+import psutil
+import pytest
+
+from adapters.validation.spark import ADAPTERS, load
+
+pytestmark = pytest.mark.validation
+pytest.importorskip("pyspark")
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    from adapters.validation.spark import workload
+    from scenarios import wish
+
+    return workload.write([wish.generate(5000, seed=11)], tmp_path_factory.mktemp("parquet"))
+
+
+@pytest.fixture(scope="module")
+def spark():
+    from adapters.validation.spark import session
+
+    spark = session.start()
+    yield spark
+    session.stop(spark)
+
+
+@pytest.fixture(params=sorted(ADAPTERS))
+def validator(request, spark):
+    adapter = load(request.param)
+    reason = adapter.unsupported_reason()
+    if reason:
+        pytest.skip(f"not run: {reason}")
+    with adapter(spark) as opened:
+        yield opened
+
+
+def test_catches_every_injected_defect(validator, work):
+    findings = validator.validate(validator.read(work.defective))
+    truth = work.truth()
+    assert {f.rule for f in findings} == {kind for kind, _ in truth}
+    if validator.returns_rows:
+        assert {(f.rule, row) for f in findings for row in f.rows} == set(truth)
+    else:  # which rules failed, without rows (Pandera's PySpark backend)
+        assert all(f.rows == () for f in findings)
+
+
+def test_gx_names_the_pyspark_it_declares():
+    """GX's Spark validator refuses a PySpark outside GX's own declared range, saying both."""
+    from importlib.metadata import version
+
+    from packaging.specifiers import SpecifierSet
+
+    from adapters.validation.spark.great_expectations import _declared_pyspark
+
+    declared, installed = _declared_pyspark()
+    reason = load("great_expectations+spark").unsupported_reason()
+    assert declared and installed == version("pyspark")
+    assert (reason is None) == SpecifierSet(declared).contains(installed, prereleases=True)
+    if reason:
+        assert declared in reason and installed in reason
+
+
+def test_stop_leaves_no_jvm(spark):
+    from adapters.validation.spark import session
+
+    jvm = session.jvm_process()
+    assert jvm is not None and psutil.pid_exists(jvm.pid)
+    session.stop(spark)
+    assert jvm.poll() is not None
+    assert not [c for c in psutil.Process().children(recursive=True) if "java" in c.name()]
