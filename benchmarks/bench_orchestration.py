@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import statistics
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,18 @@ SIZES = (1_600,)
 QUICK_SIZES = (1_600,)
 REPEATS = 5
 CHAIN_ROUNDS = 3  # a 50-task chain under a scheduler takes a minute a round
+# team topology: the size is the number of sales-pipeline runs triggered together
+VARIANTS = {
+    "team": {
+        "sizes": (1, 4, 10),
+        "quick": (1, 4),
+        "unit": "concurrent runs",
+        "tools": ("airflow+celery", "airflow+local", "metaflow", "baseline"),
+    }
+}
+TEAM_ROWS = 1_600  # every run's input: the stage's default size
+TEAM_ROUNDS = 3  # bursts per size (1 with --quick): 10 Airflow runs take minutes on 2 cores
+FANOUT = "fanout-100"
 
 pytestmark = pytest.mark.orchestration
 
@@ -203,5 +217,165 @@ def _cost_table(runs, orchestrator) -> dict:
     return {
         "title": "One sales-pipeline run (median over rounds; memory: peak)",
         "columns": ["measure", "value"],
+        "rows": rows,
+    }
+
+
+@pytest.fixture(scope="module")
+def team_data(bench_options, tmp_path_factory) -> Path:
+    frame = harness.synthetic_or_user_frame(bench_options, TEAM_ROWS)
+    return wish.write_csv(frame, tmp_path_factory.mktemp("data") / "input.csv")
+
+
+@pytest.fixture(scope="module")
+def team_expected(team_data, tmp_path_factory):
+    """The outputs of one run without a tool: every run of a burst must match them."""
+    return pipeline.reference_outputs(team_data, tmp_path_factory.mktemp("direct"))
+
+
+@pytest.fixture(scope="module")
+def team_orchestrator(tool, rows, recorder):
+    """The tool in its team set-up (set-up timed, steps recorded), closed afterwards."""
+    from adapters.orchestration.airflow_team import TEAM_TOOLS
+
+    adapter = TEAM_TOOLS[tool]()
+    with harness.trial(recorder, tool, rows) as record:
+        package = registry.lookup(STAGE, harness.base_tool(tool)).modules[0]
+        record.tool_imports = harness.tool_imports(type(adapter), package)
+        started = time.perf_counter()
+        with harness.measuring():
+            adapter.__enter__()
+        try:
+            recorder.once(tool, rows, "setup", time.perf_counter() - started)
+            recorder.steps(tool, rows, adapter)
+            yield adapter
+        finally:
+            adapter.close()
+
+
+def _team_rounds(bench_options) -> int:
+    return TEAM_ROUNDS if bench_options.repeats >= REPEATS else 1
+
+
+@pytest.mark.variant("team")
+def test_team_runs(
+    team_orchestrator, team_data, team_expected, recorder, bench_options, tool, rows
+):
+    with harness.trial(recorder, tool, rows) as record:
+        record.user_code = {
+            label: harness.code_lines(text) for label, text in team_orchestrator.user_code().items()
+        }
+        record.data = dict(harness.DATA_SOURCES.get(TEAM_ROWS, {}))
+        idle = team_orchestrator.idle_components_mb()
+        rounds = _team_rounds(bench_options)
+        with harness.measuring():
+            harness.progress(f"{tool}: warm-up, one run")
+            team_orchestrator.run_together("sales", team_data, 1)
+            bursts = []
+            for number in range(1, rounds + 1):
+                harness.progress(f"{tool}: {rows} runs together, round {number}/{rounds}")
+                bursts.append(team_orchestrator.run_together("sales", team_data, rows))
+        runs = [run for burst in bursts for run in burst.runs]
+        outputs = [_on_disk_team(run) for run in runs]
+        finished = [o for r, o in zip(runs, outputs, strict=True) if r.outcome.state == "success"]
+        assert None not in finished, "a run was reported finished before its outputs were on disk"
+        record.timings["concurrent runs"] = stats([burst.makespan for burst in bursts])
+        record.measures.update(_load_measures(bursts, "sales"))
+        record.measures.update(_memory_measures(bursts, idle))
+        record.correctness["same outputs as a single run"] = sum(
+            o == team_expected for o in outputs
+        ) / len(outputs)
+        record.details.setdefault("tables", []).append(_memory_table(bursts, idle))
+        record.details["errors seen"] = sorted({r.outcome.error for r in runs if r.outcome.error})
+
+
+@pytest.mark.variant("team")
+def test_team_fanout(team_orchestrator, team_data, recorder, bench_options, tool, rows):
+    if rows != 1:
+        pytest.skip("the wide fan-out is measured once per tool, with 1 run")
+    if FANOUT not in team_orchestrator.pipelines:
+        pytest.skip(f"{tool} has no {FANOUT} pipeline")
+    with harness.trial(recorder, tool, rows) as record:
+        bursts, rounds = [], max(1, _team_rounds(bench_options) - 1)
+        with harness.measuring():
+            for number in range(1, rounds + 1):
+                harness.progress(f"{tool}: one run of {FANOUT}, round {number}/{rounds}")
+                bursts.append(team_orchestrator.run_together(FANOUT, team_data, 1))
+        record.timings["fan-out of 100 tasks"] = stats([burst.makespan for burst in bursts])
+        measures = _load_measures(bursts, FANOUT)
+        record.measures.update({f"fanout_{key}": value for key, value in measures.items()})
+        steps = [step for burst in bursts for run in burst.runs for step in run.outcome.steps]
+        fanned = [step for step in steps if step.name.split("[")[0] == "fan"]
+        record.correctness["fan-out tasks succeeded"] = sum(
+            s.state == "success" for s in fanned
+        ) / (100 * len(bursts))
+
+
+def _on_disk_team(run):
+    """(best configuration, predictions) of a run whose outputs are on disk, else None."""
+    files = (run.run_dir / pipeline.PREDICTIONS, run.run_dir / pipeline.FINAL_MODEL)
+    return pipeline.outputs(run.run_dir) if all(f.is_file() for f in files) else None
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile (``share`` in 0..1) of a non-empty list."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def _load_measures(bursts, name: str) -> dict[str, float]:
+    runs = [run for burst in bursts for run in burst.runs]
+    steps = [step for run in runs for step in run.outcome.steps]
+    delays = [d for run in runs for d in run.start_delays(name)]
+    done = [sum(s.state == "success" for r in b.runs for s in r.outcome.steps) for b in bursts]
+    measures = {
+        "tasks_per_second": statistics.median(
+            n / burst.makespan for n, burst in zip(done, bursts, strict=True)
+        ),
+        "start_delay_p50_ms": 1000 * percentile(delays, 0.5),
+        "start_delay_p99_ms": 1000 * percentile(delays, 0.99),
+        "run_seconds_p50": statistics.median(r.ended - r.triggered for r in runs),
+        "failed_runs": sum(r.outcome.state != "success" for r in runs),
+        "failed_tasks": sum(s.state == "failed" for s in steps),
+        "retried_tasks": sum(s.attempts > 1 for s in steps),
+    }
+    queued = [d for run in runs for d in run.queue_delays]
+    if queued:  # Airflow's own record: queued (sent to the executor) -> running
+        measures["queued_to_start_p50_ms"] = 1000 * percentile(queued, 0.5)
+        measures["queued_to_start_p99_ms"] = 1000 * percentile(queued, 0.99)
+    return measures
+
+
+def _memory_measures(bursts, idle) -> dict[str, float]:
+    """Peak PSS per component while the runs ran (shared pages of forked workers counted
+    once), and the whole control plane's memory with no run going."""
+    idle_pss, idle_rss = idle
+    peaks = {
+        f"{name}_pss_mb": max(burst.peak_pss_mb.get(name, 0.0) for burst in bursts)
+        for name in bursts[0].peak_pss_mb
+    }
+    return {
+        **peaks,
+        "control_plane_idle_pss_mb": sum(idle_pss.values()),
+        "control_plane_idle_rss_mb": sum(idle_rss.values()),
+    }
+
+
+def _memory_table(bursts, idle) -> dict:
+    idle_pss, idle_rss = idle
+    rows = [
+        [
+            name,
+            idle_rss.get(name, 0.0),
+            idle_pss.get(name, 0.0),
+            max(b.peak_rss_mb.get(name, 0.0) for b in bursts),
+            max(b.peak_pss_mb.get(name, 0.0) for b in bursts),
+        ]
+        for name in bursts[0].peak_rss_mb
+    ]
+    return {
+        "title": "Memory by component, MB (idle: set up, no run; peak: while the runs ran, "
+        "tasks included)",
+        "columns": ["component", "idle RSS", "idle PSS", "peak RSS", "peak PSS"],
         "rows": rows,
     }

@@ -31,9 +31,9 @@ EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Fault): .*$", r
 
 def step_record(task: dict) -> StepRecord:
     """A StepRecord from a task instance as the REST API (or dag_test script) gives it."""
-    name = task["task_id"]
-    if task.get("map_index", -1) >= 0:
-        name = f"{name}[{list(CONFIGS)[task['map_index']]}]"
+    name, index = task["task_id"], task.get("map_index", -1)
+    if index >= 0:
+        name = f"{name}[{list(CONFIGS)[index] if name == 'train' else index}]"
     return StepRecord(
         name,
         task["state"],
@@ -57,6 +57,8 @@ class AirflowHome(Orchestrator):
     """What both modes share: a temp AIRFLOW_HOME with the DAG files and a migrated DB."""
 
     pipeline_files = (SALES_DAG,)
+    database = "SQLite"
+    extra_dags: tuple[Path, ...] = ()  # bakeoff's other benchmark DAGs, not user steps
 
     def deploy(self) -> None:
         self.home = self.workdir / "airflow"
@@ -65,14 +67,15 @@ class AirflowHome(Orchestrator):
             "copy the DAG file into the DAGs folder",
             lambda: shutil.copy(SALES_DAG, self.home / "dags"),
         )
-        shutil.copy(CHAIN_DAGS, self.home / "dags")  # bakeoff's no-op chains, not a user step
+        for bench_dag in (CHAIN_DAGS, *self.extra_dags):  # bakeoff's no-op DAGs: not user steps
+            shutil.copy(bench_dag, self.home / "dags")
         self.env = self.step(
             "configure AIRFLOW_HOME, DAGs folder, examples off",
             lambda: tool_env(AIRFLOW_HOME=str(self.home), **self.settings()),
         )
         migrate = [sys.executable, "-m", "airflow", "db", "migrate"]
         done = self.step(
-            "airflow db migrate (SQLite)",
+            f"airflow db migrate ({self.database})",
             lambda: processes.run(migrate, self.env, self.home, RUN_TIMEOUT),
         )
         if done.returncode:
@@ -113,6 +116,7 @@ class AirflowDagTest(AirflowHome):
 
 class AirflowScheduler(AirflowHome):
     name = "airflow_scheduler"
+    start_step = "start api-server, scheduler (log server off), dag-processor; wait healthy"
     COMPONENTS = (
         ("api-server", "--host", "127.0.0.1"),
         ("scheduler", "--skip-serve-logs"),
@@ -125,9 +129,7 @@ class AirflowScheduler(AirflowHome):
         self.port, self.components = servers.free_port(), []
         super().deploy()
         self.api = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=30)
-        self.step(
-            "start api-server, scheduler (log server off), dag-processor; wait healthy", self._start
-        )
+        self.step(self.start_step, self._start)
         self.step("get a REST token with the generated admin password", self._login)
         self.step("wait until the dag-processor has parsed the DAGs", self._wait_for_dags)
         self.idle_memory_mb = processes.memory_mb()
@@ -173,9 +175,14 @@ class AirflowScheduler(AirflowHome):
             f"Bearer {reply.raise_for_status().json()['access_token']}"
         )
 
+    def dag_names(self) -> tuple[str, ...]:
+        return tuple(DAG_FILES)
+
     def _wait_for_dags(self) -> None:
         self._until(
-            lambda: all(self.api.get(f"/api/v2/dags/{n}").status_code == 200 for n in DAG_FILES),
+            lambda: all(
+                self.api.get(f"/api/v2/dags/{n}").status_code == 200 for n in self.dag_names()
+            ),
             "the DAGs to be parsed",
         )
 

@@ -147,3 +147,46 @@ def stop(processes: list[subprocess.Popen]) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+
+
+def tree(roots: list[int]) -> list[psutil.Process]:
+    """The processes ``roots`` and all their descendants that are still alive."""
+    found = []
+    for pid in roots:
+        with contextlib.suppress(psutil.Error):
+            root = psutil.Process(pid)
+            found += [root, *root.children(recursive=True)]
+    return found
+
+
+class GroupSampler(threading.Thread):
+    """Peak RSS and PSS (MB) per named group of process trees, sampled until stopped.
+
+    ``groups`` returns, at each sample, group name -> root pids (components come and go)."""
+
+    SECONDS = 0.5  # reading every process's smaps is not free on a busy 2-core machine
+
+    def __init__(self, groups):
+        super().__init__(daemon=True)
+        self._groups, self._done = groups, threading.Event()
+        self.peak_rss_mb: dict[str, float] = {}
+        self.peak_pss_mb: dict[str, float] = {}
+
+    def run(self) -> None:
+        while not self._done.is_set():
+            self.sample()
+            self._done.wait(self.SECONDS)
+
+    def sample(self) -> None:
+        for name, roots in self._groups().items():
+            pss = rss = 0
+            for process in tree(roots):
+                with contextlib.suppress(psutil.Error):
+                    info = process.memory_full_info()
+                    pss, rss = pss + info.pss, rss + info.rss
+            self.peak_rss_mb[name] = max(self.peak_rss_mb.get(name, 0.0), rss / 1e6)
+            self.peak_pss_mb[name] = max(self.peak_pss_mb.get(name, 0.0), pss / 1e6)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()

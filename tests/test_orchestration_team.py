@@ -1,0 +1,118 @@
+"""The orchestration stage's team topology, quick: Airflow with the CeleryExecutor on a
+throwaway PostgreSQL and Redis, two sales runs triggered together. One set-up serves every
+check (Airflow takes most of a minute to start); closing it must stop everything."""
+
+from pathlib import Path
+
+import psutil
+import pytest
+
+from adapters import registry, servers, services
+from adapters.base import NotRunnable
+from adapters.orchestration import airflow_team
+from adapters.orchestration.airflow_team import TeamRun
+from adapters.orchestration.base import Outcome, StepRecord
+from scenarios import pipeline, wish
+
+pytestmark = pytest.mark.orchestration
+ROWS = 400
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return wish.write_csv(wish.generate(ROWS, seed=5), tmp_path_factory.mktemp("data") / "in.csv")
+
+
+@pytest.fixture(scope="module")
+def expected(data, tmp_path_factory):
+    return pipeline.reference_outputs(data, tmp_path_factory.mktemp("direct"))
+
+
+def _listening() -> set[tuple[str, int]]:
+    """(address, port) of every socket our descendants listen on."""
+    found = set()
+    for process in psutil.Process().children(recursive=True):
+        try:
+            sockets = process.net_connections(kind="inet")
+        except psutil.Error:
+            continue
+        found |= {(s.laddr.ip, s.laddr.port) for s in sockets if s.status == psutil.CONN_LISTEN}
+    return found
+
+
+@pytest.fixture(scope="module")
+def celery(data):
+    """Airflow+Celery set up, with two sales runs triggered together and their sockets."""
+    missing = registry.missing("orchestration", "airflow")
+    if missing:
+        pytest.skip(f"not run: {missing}")
+    adapter = airflow_team.AirflowCelery()
+    try:
+        adapter.__enter__()
+    except NotRunnable as why:
+        pytest.skip(f"not run: {why}")
+    try:
+        burst = adapter.run_together("sales", data, 2)
+        sockets = _listening()
+        worker_logs = [(adapter.home / f"worker-{n}.log").read_text() for n in (1, 2)]
+    finally:
+        workdir = adapter.workdir
+        adapter.close()
+    assert not psutil.Process().children(recursive=True), "processes left running after close"
+    assert not workdir.exists(), "temporary files left behind after close"
+    return adapter, burst, sockets, worker_logs
+
+
+def test_two_runs_together_finish_with_the_outputs_of_a_single_run(celery, expected):
+    _, burst, _, _ = celery
+    assert [run.outcome.state for run in burst.runs] == ["success", "success"], [
+        run.outcome.error for run in burst.runs
+    ]
+    for run in burst.runs:
+        assert pipeline.outputs(run.run_dir) == expected
+        assert len(run.queue_delays) == len(run.outcome.steps) == 9  # Airflow's queued times
+    assert burst.makespan > 0
+
+
+def test_the_tasks_ran_on_the_celery_workers_and_every_component_was_measured(celery):
+    adapter, burst, _, worker_logs = celery
+    executed = sum(log.count("Executing workload in Celery") for log in worker_logs)
+    assert executed == 18, f"{executed} of the 18 tasks were executed by the Celery workers"
+    components = {"api_server", "scheduler", "dag_processor", "workers", "postgresql", "redis"}
+    assert components <= set(burst.peak_pss_mb)
+    assert all(burst.peak_pss_mb[name] > 0 for name in components)
+    settings = adapter.settings()
+    assert settings["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    assert settings["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg2://")
+
+
+def test_every_server_listened_on_loopback_only_and_its_port_is_free_again(celery):
+    _, _, sockets, _ = celery
+    assert sockets, "no listening socket seen (api-server, PostgreSQL, Redis)"
+    assert {address for address, _ in sockets} == {"127.0.0.1"}, sockets
+    for _, port in sockets:
+        assert servers.port_is_free(port), f"port {port} still in use after close"
+
+
+def test_without_postgresql_the_tool_is_not_runnable_and_leaves_nothing(monkeypatch):
+    def absent():
+        raise services.ServiceMissing("install postgresql")
+
+    monkeypatch.setattr(services, "postgres_binaries", absent)
+    monkeypatch.delenv(services.POSTGRES_URL_ENV, raising=False)
+    with pytest.raises(NotRunnable, match="install postgresql"):
+        airflow_team.AirflowCelery().__enter__()
+    assert not psutil.Process().children(recursive=True)
+
+
+def test_start_delay_counts_from_the_trigger_or_the_end_of_the_tasks_before():
+    steps = (
+        StepRecord("load", "success", 1, 10.5, 11.0),
+        StepRecord("validate", "success", 1, 11.25, 12.0),
+        StepRecord("features", "success", 1, 12.0, 13.0),
+        StepRecord("train[ridge]", "success", 1, 13.5, 14.0),
+        StepRecord("train[forest]", "success", 1, 14.0, 16.0),
+        StepRecord("pick_best", "success", 1, 17.0, 17.5),
+    )
+    run = TeamRun(Path("run"), Outcome("success", steps), triggered=10.0, ended=17.5)
+    assert run.start_delays("sales") == [0.5, 0.25, 0.0, 0.5, 1.0, 1.0]
