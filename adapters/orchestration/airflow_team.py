@@ -35,7 +35,13 @@ import psutil
 from adapters import services
 from adapters.base import NotRunnable
 from adapters.orchestration import processes
-from adapters.orchestration.airflow import DAG_FILES, AirflowScheduler, _epoch, step_record
+from adapters.orchestration.airflow import (
+    DAG_FILES,
+    AirflowScheduler,
+    _epoch,
+    last_exception,
+    step_record,
+)
 from adapters.orchestration.base import FLOWS, PIPELINES, Orchestrator, Outcome
 from adapters.orchestration.baseline import PlainPython
 from adapters.orchestration.metaflow import MetaflowOrchestrator
@@ -178,6 +184,15 @@ class AirflowTeam(AirflowScheduler, TeamLoad):
     def dag_names(self) -> tuple[str, ...]:
         return (*DAG_FILES, FANOUT)
 
+    def _until(self, ready, what: str, timeout: float = 180) -> None:
+        """As for one run, and when a component exits, its last error is in the message
+        (the logs go with the temporary AIRFLOW_HOME)."""
+        try:
+            super()._until(ready, what, timeout)
+        except RuntimeError as error:
+            logs = "\n".join(p.read_text(errors="replace") for p in self.home.glob("*.log"))
+            raise RuntimeError(f"{error}; last error logged: {last_exception(logs)}") from error
+
     def launch_together(self, name: str, run_dirs: list[Path]) -> list[TeamRun]:
         triggered = {}
         for run_dir in run_dirs:
@@ -243,8 +258,8 @@ class AirflowCelery(AirflowTeam):
     name = "airflow+celery"
     database = "PostgreSQL"
     start_step = (
-        f"start api-server, scheduler, dag-processor and {WORKERS} airflow celery workers "
-        "(log servers off); wait until healthy and the workers ready"
+        f"start api-server, scheduler, dag-processor, then {WORKERS} airflow celery workers "
+        "one by one (log servers off); wait until healthy and each worker ready"
     )
 
     def deploy(self) -> None:
@@ -267,19 +282,19 @@ class AirflowCelery(AirflowTeam):
         super().deploy()
 
     def _start(self) -> None:
-        """The workers start beside the other components, as separate services would."""
+        """The workers start once the other components are healthy, one after the other
+        (started beside them, a worker exited during start-up once, on a loaded machine)."""
+        super()._start()
         for number in range(1, WORKERS + 1):
             command = [sys.executable, "-m", "airflow", "celery", "worker", "--skip-serve-logs"]
             command += ["--celery-hostname", f"worker{number}@%h"]
             log = self.home / f"worker-{number}.log"
             self.workers.append(processes.start(command, self.env, self.home, log))
-        super()._start()
-        self.components += self.workers
-        self._until(self._workers_ready, "the Celery workers to be ready")
-
-    def _workers_ready(self) -> bool:
-        logs = [self.home / f"worker-{n}.log" for n in range(1, WORKERS + 1)]
-        return all(" ready." in log.read_text(errors="replace") for log in logs)
+            self.components.append(self.workers[-1])
+            self._until(
+                lambda log=log: " ready." in log.read_text(errors="replace"),
+                f"Celery worker {number} to be ready",
+            )
 
     def memory_groups(self) -> dict[str, list[int]]:
         groups = super().memory_groups()
