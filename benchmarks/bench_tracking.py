@@ -26,6 +26,18 @@ STAGE = "tracking"
 SIZES = (1_600,)  # rows the model is trained on; tracking costs do not grow with them
 QUICK_SIZES = (1_600,)
 REPEATS = 5
+# the team topology: sizes are concurrent client processes, each doing a day of work on
+# one shared store. Neptune is left out: offline it only appends to a local log that no
+# other process reads, so there is nothing a team could share and nothing to read back.
+VARIANTS = {
+    "team": {
+        "sizes": (1, 4, 16),
+        "quick": (1, 4),
+        "unit": "concurrent clients",
+        "tools": ("mlflow+postgresql", "mlflow+sqlite", "trackio", "baseline"),
+    }
+}
+TEAM_MAX_ROUNDS = 3  # rounds of the team's day per size (fewer with --repeats below 3)
 THROUGHPUT_POINTS = (1_000, 10_000, 100_000)
 STORAGE_RUNS = 10
 EXPERIMENT = "sales"
@@ -314,3 +326,131 @@ def test_ui_probe(tracker, recorder, tool, rows):
     starts never runs beside them)."""
     with harness.trial(recorder, tool, rows) as record:
         tracking_probes.probe_ui(record, tracker)
+
+
+# The team topology (--variant=team): ``rows`` is the number of concurrent client processes.
+
+
+@pytest.fixture(scope="module")
+def team_model(bench_options, tmp_path_factory):
+    """The single-user bench's forest model, trained once and saved for the clients."""
+    import joblib
+
+    from scenarios import model
+
+    split = model.split(harness.synthetic_or_user_frame(bench_options, SIZES[0]))
+    path = tmp_path_factory.mktemp("team") / "model.joblib"
+    joblib.dump(model.train(split, "forest"), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def team_store(tool, rows, recorder):
+    """The variant tool's shared store; its start is measured once (PostgreSQL's included)."""
+    from adapters.tracking import team
+
+    store = team.store(tool)
+    with harness.trial(recorder, tool, rows) as record:
+        package = registry.lookup(STAGE, harness.base_tool(tool)).modules[0]
+        record.tool_imports = harness.tool_imports(store.tracker, package.split(".")[0])
+        try:
+            with harness.measuring():
+                store.__enter__()
+            if store.start_seconds is not None:
+                recorder.once(tool, rows, "server_start", store.start_seconds)
+            recorder.steps(tool, rows, store)
+            store.create_names()
+            yield store
+        finally:
+            store.close()
+
+
+@pytest.mark.variant("team")
+def test_team_day_of_work(team_store, team_model, recorder, bench_options, tool, rows):
+    """``rows`` client processes released together into a day of work per round; then a
+    separate reader process checks that every run and model version is in the store."""
+    from adapters.tracking import team
+
+    rounds = min(bench_options.repeats, TEAM_MAX_ROUNDS)
+    with harness.trial(recorder, tool, rows) as record:
+        record.data = dict(harness.DATA_SOURCES.get(SIZES[0], {}))
+        harness.progress(f"{rows} clients: starting, one untimed warm-up day each")
+        walls, days = [], []
+        with (
+            team.Clients(team_store, rows, team_model) as clients,  # started, warmed up
+            harness.measuring(),
+            team.PeakMemory(team_store, clients) as memory,
+        ):
+            for number in range(rounds):
+                harness.progress(f"{rows} clients: day {number + 1}/{rounds}")
+                wall, finished = clients.round(number)
+                walls.append(wall)
+                days += finished
+        assert len(days) == rows * rounds, "every client reports every day"
+        _team_figures(record, team_store, days, walls, memory.peaks)
+        _team_notes(record, team_store, rows, rounds, clients.warmup_errors)
+        found = team.read_back(team_store, days)
+        record.correctness.update({
+            "params_read_back": found["params"],
+            "metric_points_read_back": found["points"],
+            "model_versions_read_back": found["versions"],
+        })  # fmt: skip
+
+
+def _team_figures(record, store, days, walls, peaks) -> None:
+    """Wall time per day of the whole team, throughput, latency per call, errors, memory."""
+    import collections
+
+    import numpy
+
+    from adapters.tracking import team
+    from reports.results import stats
+
+    record.timings["team_day_of_work"] = stats(walls)
+    seconds, measures = sum(walls), record.measures
+    measures["runs_per_second"] = sum("end_run" in day["latency"] for day in days) / seconds
+    measures["metric_points_per_second"] = sum(day["points"] for day in days) / seconds
+    errors = collections.Counter(tuple(error) for day in days for error in day["errors"])
+    measures["errors"] = sum(errors.values())
+    calls = _table(record, "Team day of work: calls", TEAM_CALL_COLUMNS)
+    for call in team.CALLS:
+        samples = [day["latency"][call] * 1000 for day in days if call in day["latency"]]
+        failed = sum(count for (kind, _), count in errors.items() if kind == call)
+        p50, p99 = numpy.percentile(samples, [50, 99]) if samples else (None, None)
+        if samples:
+            measures[f"{call}_p50_ms"], measures[f"{call}_p99_ms"] = float(p50), float(p99)
+        calls.append([call, len(samples), failed, p50, p99])
+    ok = sum(len(day["latency"]) for day in days)
+    record.correctness["calls_succeeded"] = ok / (ok + measures["errors"])
+    table = _table(record, "Team day of work: errors (counted, not retried by bakeoff)",
+                   ["call", "error (the tool's words)", "count"])  # fmt: skip
+    table += [[call, message, count] for (call, message), count in errors.most_common()]
+    measures.update({f"{part}_rss_mb": megabytes for part, megabytes in peaks.items()})
+    measures.update(store.logged())
+
+
+TEAM_CALL_COLUMNS = ["call", "calls that succeeded", "errors", "p50 ms", "p99 ms"]
+
+
+def _team_notes(record, store, clients: int, rounds: int, warmup_errors) -> None:
+    """Settings, user code, and the latencies that do not meet their call's contract."""
+    from adapters.tracking import team
+
+    notes = record.details.setdefault("notes", [])
+    notes += store.settings()
+    notes.append(
+        f"{clients} client process(es) (spawned), each attached to the shared store, one "
+        f"untimed warm-up day ({len(warmup_errors)} error(s)), then {rounds} timed day(s) "
+        "released together at a barrier; team_day_of_work is the wall time until the last "
+        f"client's day ended. A day: start_run, log_params ({len(team.PARAMS)}), a "
+        f"{len(team.SERIES)}-point series, log_model and register_model (the forest model), "
+        "end_run. Latencies are per call over every client and day."
+    )
+    source = operation_source(store.tracker, list(team.CALLS))
+    label = f"tracking calls for {len(team.CALLS)} operations (Python)"
+    record.user_code[label] = harness.code_lines(source)
+    for label, text in store.user_config().items():
+        record.user_code[label] = harness.code_lines(text)
+    for call, reason in store.tracker.not_equivalent.items():
+        for quantile in ("p50", "p99"):
+            record.not_equivalent[f"{call}_{quantile}_ms"] = reason
