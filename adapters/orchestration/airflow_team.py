@@ -258,8 +258,8 @@ class AirflowCelery(AirflowTeam):
     name = "airflow+celery"
     database = "PostgreSQL"
     start_step = (
-        f"start api-server, scheduler, dag-processor, then {WORKERS} airflow celery workers "
-        "one by one (log servers off); wait until healthy and each worker ready"
+        f"start api-server, scheduler, dag-processor and {WORKERS} airflow celery workers "
+        "(log servers off); wait until healthy and the workers ready"
     )
 
     def deploy(self) -> None:
@@ -281,20 +281,34 @@ class AirflowCelery(AirflowTeam):
             )
         super().deploy()
 
+    def settings(self) -> dict[str, str]:
+        # the driver named: SQLAlchemy 2.1 picks psycopg 3 for a bare postgresql:// URL
+        database = getattr(self, "database_url", self.postgres.url).replace(
+            "postgresql://", "postgresql+psycopg2://", 1
+        )
+        return {
+            **super().settings(),
+            "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database,
+            "AIRFLOW__CELERY__BROKER_URL": self.redis.url,
+            "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{database}",
+            "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(SLOTS // WORKERS),
+        }
+
     def _start(self) -> None:
-        """The workers start once the other components are healthy, one after the other
-        (started beside them, a worker exited during start-up once, on a loaded machine)."""
-        super()._start()
+        """The workers start beside the other components, as separate services would."""
         for number in range(1, WORKERS + 1):
             command = [sys.executable, "-m", "airflow", "celery", "worker", "--skip-serve-logs"]
             command += ["--celery-hostname", f"worker{number}@%h"]
             log = self.home / f"worker-{number}.log"
             self.workers.append(processes.start(command, self.env, self.home, log))
-            self.components.append(self.workers[-1])
-            self._until(
-                lambda log=log: " ready." in log.read_text(errors="replace"),
-                f"Celery worker {number} to be ready",
-            )
+        super()._start()
+        self.components += self.workers  # after COMPONENTS: memory_groups relies on it
+        self._until(self._workers_ready, "the Celery workers to be ready")
+
+    def _workers_ready(self) -> bool:
+        logs = [self.home / f"worker-{n}.log" for n in range(1, WORKERS + 1)]
+        return all(" ready." in log.read_text(errors="replace") for log in logs)
 
     def memory_groups(self) -> dict[str, list[int]]:
         groups = super().memory_groups()
