@@ -40,6 +40,9 @@ SERIES = [step / 100 for step in range(100)]  # the day's metric series, "loss" 
 CALLS = ("start_run", "log_params", "log_metrics", "log_model", "register_model", "end_run")
 # the MLflow server reports errors of its database in its log; the client retries a 5xx
 DB_ERRORS = ("database is locked", "OperationalError", "deadlock detected")
+# the default server's four workers import MLflow each; on a busy 2-core machine uvicorn
+# restarts those that miss its 5 s health check, and the start takes minutes
+START_LIMIT = 900.0
 WORKER_DIED = "INFO:     Child process ["  # uvicorn's line when a worker is gone
 
 
@@ -102,8 +105,11 @@ class MlflowTeamStore(TeamStore):
         if self.lean:
             env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
         self.server = servers.Server(self._command(store), self.workdir, env)
-        self.step(f"start `mlflow server` on {self.backend}, artefacts served from a shared "
-                  "folder, 127.0.0.1, free port", self.server.start)  # fmt: skip
+        self.step(
+            f"start `mlflow server` on {self.backend}, artefacts served from a shared folder, "
+            "127.0.0.1, free port",
+            lambda: self.server.start(timeout=START_LIMIT),
+        )
         self.start_seconds = time.perf_counter() - started
         self.owner = self.tracker.attach(self.server.url)
 
@@ -117,8 +123,11 @@ class MlflowTeamStore(TeamStore):
             )
         except services.ServiceMissing as missing:
             raise NotRunnable(str(missing)) from missing
+        url = self.postgres.url
+        if not self.postgres.started:  # --postgres-url: a fresh database of our own on it
+            url = services.create_database(self.postgres, services.unique_name("mlflow"))
         # SQLAlchemy 2.1 maps postgresql:// to psycopg 3; the team extra installs psycopg2
-        return self.postgres.url.replace("postgresql://", "postgresql+psycopg2://", 1)
+        return url.replace("postgresql://", "postgresql+psycopg2://", 1)
 
     def _command(self, store: str) -> Callable[[int], list[str]]:
         workers = ["--workers", "1"] if self.lean else []
@@ -135,9 +144,13 @@ class MlflowTeamStore(TeamStore):
         return [
             "Server: `mlflow server --host 127.0.0.1 --port <free> --backend-store-uri "
             f"{self._shown_store()} --artifacts-destination <shared folder>`"
-            + (" --workers 1, MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false" if self.lean else "")
-            + "; everything else MLflow's defaults (4 uvicorn workers, job execution on, "
-            "--serve-artifacts on, so clients upload models through the server).",
+            + (
+                " --workers 1 with MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false"
+                if self.lean
+                else "; everything else MLflow's defaults (4 uvicorn workers, job execution on)"
+            )
+            + "; --serve-artifacts is on by default, so clients upload models through the "
+            "server.",
             "Clients: MLflow's defaults, which retry a 408/429/5xx answer up to 7 times with "
             "backoff; a database error the server answers with 500 is retried there, so "
             "server_logged_db_errors counts what the server logged.",
