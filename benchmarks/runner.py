@@ -305,7 +305,7 @@ def _versions(tool_names: dict[str, tuple[str, ...]]) -> dict[str, str]:
     versions = {}
     for stage, tools in tool_names.items():
         for tool in tools:
-            modules = registry.lookup(stage, tool).modules
+            modules = registry.lookup(stage, tool.split("+", 1)[0]).modules
             names = distributions.get(modules[0].split(".")[0], []) if modules else []
             if names:
                 versions[f"{stage}.{tool}"] = f"{names[0]} {metadata.version(names[0])}"

@@ -254,3 +254,10 @@ def test_a_bad_budget_is_refused_in_one_sentence(tmp_path):
     done = bakeoff("run", "--stage", "validation", "--budget", "soon", "--results", str(tmp_path))
     assert done.returncode == 2 and "write e.g. 20m" in done.stderr
     assert "Traceback" not in done.stderr and not list(tmp_path.iterdir())
+
+
+def test_a_variant_tool_names_its_registered_tools_version():
+    from benchmarks import runner
+
+    versions = runner._versions({"validation": ("pandera+spark", "baseline+pandas")})
+    assert versions["validation.pandera+spark"].startswith("pandera ")
