@@ -35,12 +35,18 @@ def runner(tool, rows, recorder):
 def _passing_run(runner):
     runner.repo.clear_artefacts()
     run = runner.run_pipeline()
-    assert run.returncode == 0, f"the pipeline failed on the clean repository: {run.output}"
+    last = run.output.strip().splitlines()[-3:]
+    assert run.returncode == 0, (
+        f"the pipeline failed on the clean repository (job {run.failed_job}): {' | '.join(last)}"
+    )
     return run
 
 
 def test_pipeline(benchmark, runner, recorder, bench_options, tool, rows):
     with harness.trial(recorder, tool, rows) as record:
+        record.user_code = {
+            path: harness.code_lines(text) for path, text in runner.config_files().items()
+        }
         started = time.perf_counter()
         with harness.measuring():
             cold = _passing_run(runner)
@@ -50,9 +56,6 @@ def test_pipeline(benchmark, runner, recorder, bench_options, tool, rows):
         harness.measure(benchmark, "pipeline_warm", _passing_run, runner,
                         rounds=bench_options.repeats, warmup=0)  # fmt: skip
         recorder.timing(tool, rows, "pipeline_warm", benchmark)
-        record.user_code = {
-            path: harness.code_lines(text) for path, text in runner.config_files().items()
-        }
         record.measures["pipeline_cold_reported_s"] = round(cold.seconds, 3)
         for process, megabytes in runner.servers_rss_mb().items():
             record.measures[f"{process}_rss_mb"] = round(megabytes, 1)
