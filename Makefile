@@ -13,13 +13,20 @@ DEBIAN_LEAN_PACKAGES := libreoffice-impress poppler-utils
 DEBIAN_PROGRAMS := chromium chromedriver git-lfs prometheus prometheus-pushgateway hey soffice pdftotext shellcheck \
 	pg_ctlcluster redis-server java
 
-.PHONY: bench test report system-packages clean
+.PHONY: bench bench-team test report system-packages clean
 
 bench: $(STAMP) system-packages
 	$(BIN)/bakeoff run --stage all
 	$(BIN)/bakeoff install-evidence
 	$(BIN)/bakeoff report
 	@echo "The report is at reports/out/report.html (and reports/out/report.md)."
+
+# the production set-ups (servers on PostgreSQL/Redis, Celery workers, Spark): long, so apart
+bench-team: $(STAMP) system-packages
+	$(BIN)/bakeoff run --stage all --topology team
+	$(BIN)/bakeoff run --stage validation --engine spark
+	$(BIN)/bakeoff report
+	@echo "The report is at reports/out/report.html (team and Spark sections after their stages)."
 
 test: $(STAMP) system-packages
 	$(BIN)/ruff check .
