@@ -3,6 +3,7 @@ throwaway PostgreSQL and Redis, two sales runs triggered together. One set-up se
 check (Airflow takes most of a minute to start); closing it must stop everything."""
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import psutil
 import pytest
@@ -55,28 +56,32 @@ def celery(data):
         burst = adapter.run_together("sales", data, 2)
         sockets = _listening()
         worker_logs = [(adapter.home / f"worker-{n}.log").read_text() for n in (1, 2)]
+        finished = [run for run in burst.runs if run.outcome.state == "success"]
+        outputs = [pipeline.outputs(run.run_dir) for run in finished]
     finally:
         workdir = adapter.workdir
         adapter.close()
     assert not psutil.Process().children(recursive=True), "processes left running after close"
     assert not workdir.exists(), "temporary files left behind after close"
-    return adapter, burst, sockets, worker_logs
+    return SimpleNamespace(
+        adapter=adapter, burst=burst, sockets=sockets, worker_logs=worker_logs, outputs=outputs
+    )
 
 
 def test_two_runs_together_finish_with_the_outputs_of_a_single_run(celery, expected):
-    _, burst, _, _ = celery
+    burst = celery.burst
     assert [run.outcome.state for run in burst.runs] == ["success", "success"], [
         run.outcome.error for run in burst.runs
     ]
+    assert celery.outputs == [expected, expected]
     for run in burst.runs:
-        assert pipeline.outputs(run.run_dir) == expected
         assert len(run.queue_delays) == len(run.outcome.steps) == 9  # Airflow's queued times
     assert burst.makespan > 0
 
 
 def test_the_tasks_ran_on_the_celery_workers_and_every_component_was_measured(celery):
-    adapter, burst, _, worker_logs = celery
-    executed = sum(log.count("Executing workload in Celery") for log in worker_logs)
+    adapter, burst = celery.adapter, celery.burst
+    executed = sum(log.count("Executing workload in Celery") for log in celery.worker_logs)
     assert executed == 18, f"{executed} of the 18 tasks were executed by the Celery workers"
     components = {"api_server", "scheduler", "dag_processor", "workers", "postgresql", "redis"}
     assert components <= set(burst.peak_pss_mb)
@@ -87,7 +92,7 @@ def test_the_tasks_ran_on_the_celery_workers_and_every_component_was_measured(ce
 
 
 def test_every_server_listened_on_loopback_only_and_its_port_is_free_again(celery):
-    _, _, sockets, _ = celery
+    sockets = celery.sockets
     assert sockets, "no listening socket seen (api-server, PostgreSQL, Redis)"
     assert {address for address, _ in sockets} == {"127.0.0.1"}, sockets
     for _, port in sockets:
