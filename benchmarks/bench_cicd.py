@@ -4,7 +4,10 @@ Timed: a pipeline run from the trigger to the verdict, cold (the first run on a 
 repository and empty tool caches) and warm (later runs), and a failing run (a pushed
 lint defect). Judged the same way for every system, from the repository's job log:
 whether the matrix jobs overlapped, whether a failed job blocked the later ones, and the
-recall of each system's own config checker on injected config defects.
+recall of each system's own config checker on injected config defects. Last, untimed:
+the feature probes (branch filter, cache, artefact upload, secrets, schedule, retry),
+each a small config of the system's own run on the repository and judged in
+``benchmarks/cicd_probes.py``.
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ import pytest
 
 from adapters import registry
 from adapters.base import NotSupported
-from adapters.cicd import repo
-from benchmarks import harness
+from adapters.cicd import base, repo
+from benchmarks import cicd_probes, harness
 
 STAGE = "cicd"
 SIZES = (repo.DATA_ROWS,)
@@ -115,6 +118,17 @@ def test_config_checks(runner, recorder, tool, rows):
         if (megabytes := runner.checker_install_mb()) is not None:
             record.measures["checker_install_mb"] = round(megabytes, 1)
     assert clean_findings == [], f"the checker flags the clean config: {clean_findings}"
+
+
+def test_features(runner, recorder, tool, rows):
+    if recorder.record(tool, rows).status == "not_run":
+        pytest.skip(f"{tool}'s pipeline is not run here")
+    with harness.trial(recorder, tool, rows) as record:
+        started = time.perf_counter()
+        for feature in base.FEATURES:
+            harness.progress(f"probe: {feature}")
+            harness.record_probe(record, feature, cicd_probes.exercise(runner, feature))
+        record.measures["probes_s"] = round(time.perf_counter() - started, 1)
 
 
 def matrix_overlap(jobs) -> str:

@@ -3,6 +3,7 @@ same generated repository; it must pass on the clean repository, and a pushed li
 defect must fail the lint job, block every later job, give a failing verdict and be named
 by the system as the failed job."""
 
+import hashlib
 import itertools
 
 import pytest
@@ -78,3 +79,15 @@ def test_setup_steps_and_user_config_are_recorded(adapter):
     assert runner.setup_steps and all(step.seconds >= 0 for step in runner.setup_steps)
     files = runner.config_files()
     assert files and all((runner.repo.path / path).is_file() for path in files)
+
+
+def test_a_secret_given_the_systems_way_reaches_the_probe_step(adapter):
+    """The cheapest feature probe, run for every system (last: it changes the repository
+    and Buildbot's schedulers): the step must receive the exact secret."""
+    try:
+        run = adapter.exercise(base.SECRETS)
+    except NotSupported as error:
+        pytest.skip(str(error))
+    (attempt,) = run.attempts
+    assert attempt.returncode == 0, attempt.output
+    assert attempt.marks == (hashlib.sha256(run.secret.encode()).hexdigest(),)

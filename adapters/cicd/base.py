@@ -21,17 +21,27 @@ Contracts (what is true when each call returns):
   the checker is slow to start), one list of findings per variant, in order.
 - ``defective_configs()``: the pipeline config with one injected defect per entry,
   ``{defect kind: [files, ...]}``; only kinds that exist in the system's config language.
+- ``exercise(feature)``: the system ran a small config of its own language that uses
+  ``feature`` (one of ``FEATURES``) on the repository, triggered the way the feature
+  needs (a push to another branch, two runs, a secret given, no trigger at all), and
+  every run it started has finished. Each ``Attempt`` holds what one trigger did: the
+  system's verdict (None when nothing was started), its output, and the lines the probe
+  step wrote (``PROBE_STEPS``). Judging is the benchmark's job, not the adapter's.
 """
 
 from __future__ import annotations
 
 import abc
+import hashlib
 import os
 import re
+import secrets
+import shutil
+import signal
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from adapters.base import Adapter
@@ -46,6 +56,62 @@ SYNTAX_ERROR = "syntax error in the config file"
 DEFECT_KINDS = (MISSPELT_KEY, UNDEFINED_DEPENDENCY, SHELL_ERROR, UNTRUSTED_EXPRESSION, SYNTAX_ERROR)
 
 
+# features probed by exercise(): each has a step that notes what happened in a marks file
+BRANCH_FILTER = "branch filter (runs on main, not on another branch)"
+CACHE = "caching between runs"
+ARTEFACT_UPLOAD = "artefact upload (collected outside the job's workspace)"
+SECRETS = "secrets (reach the step and are masked in the output)"
+SCHEDULE = "scheduled runs (fired by the system's own clock)"
+RETRY = "retry of a flaky step"
+# the schedule last: a system's clock may go on starting runs until the trial ends
+FEATURES = (BRANCH_FILTER, CACHE, ARTEFACT_UPLOAD, SECRETS, RETRY, SCHEDULE)
+
+CACHE_BUILD = "mkdir -p .probe-cache && date > .probe-cache/stamp && echo miss >> {marks}"
+# the probe step of each feature, as one sh command; {marks} is the feature's marks file,
+# {probe} the probe folder (outside the checkout), {secret} how the system spells the secret
+PROBE_STEPS = {
+    BRANCH_FILTER: "echo ran >> {marks}",
+    SCHEDULE: "echo ran >> {marks}",
+    CACHE: f"if [ -f .probe-cache/stamp ]; then echo hit >> {{marks}}; else {CACHE_BUILD}; fi",
+    ARTEFACT_UPLOAD: "mkdir -p build && head -c 256 /dev/urandom > build/model.joblib"
+    " && sha256sum build/model.joblib | cut -c1-64 >> {marks}",
+    SECRETS: 'echo -n "{secret}" | sha256sum | cut -c1-64 >> {marks}; '
+    'echo "the secret is {secret}"',
+    RETRY: "if [ -f {probe}/failed-once ]; then echo pass >> {marks}; "
+    "else touch {probe}/failed-once; echo fail >> {marks}; exit 1; fi",
+}
+# the cache step where the system's cache is the environment it runs the step in (nox's
+# reused virtualenv, pre-commit's hook environments): a stamp file beside that python
+ENV_CACHE_STEP = (
+    "python -c \"import pathlib, sys; stamp = pathlib.Path(sys.prefix, 'probe-stamp'); "
+    "print('hit' if stamp.exists() else 'miss', file=open('{marks}', 'a')); stamp.touch()\""
+)
+SECRET_NAME = "PROBE_SECRET"
+ARTEFACT_NAME = "model.joblib"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one trigger of a probe config did."""
+
+    label: str  # how it was triggered ("push to branch feature", "run 2", ...)
+    returncode: int | None  # the system's verdict; None: the system started no run
+    output: str  # the tail of what the system printed
+    marks: tuple[str, ...]  # lines the probe step wrote during this attempt
+    left_running: bool = False  # a process of the system was still alive after it returned
+    triggered: bool = True  # False: bakeoff only waited, the system started it on its own
+
+
+@dataclass(frozen=True)
+class ProbeRun:
+    """What :meth:`Runner.exercise` saw for one feature."""
+
+    feature: str
+    attempts: tuple[Attempt, ...]
+    collected: dict[str, str] = field(default_factory=dict)  # artefact path -> sha256
+    secret: str = ""  # the secret value given to the system (SECRETS only)
+
+
 @dataclass(frozen=True)
 class PipelineRun:
     """What one pipeline run ended with."""
@@ -54,18 +120,20 @@ class PipelineRun:
     seconds: float  # from the trigger to the verdict
     failed_job: str | None  # the job the system names as failed
     output: str  # the tail of what the system printed
+    left_running: bool = False  # a process it started was still alive after it returned
 
 
 class Runner(Adapter):
     """Runs the repository's pipeline with one CI system."""
 
     stage = "cicd"
-    operations = ("run_pipeline", "check_config", "check_configs")
+    operations = ("run_pipeline", "check_config", "check_configs", "exercise")
 
     def __init__(self, rows: int = repository.DATA_ROWS, workdir: Path | None = None):
         super().__init__(workdir)
         self.rows = rows
         self.repo: repository.Repo | None = None
+        self.probe_secret = ""  # set while the secrets probe runs
 
     def setup(self) -> None:
         self.repo = self.step(
@@ -120,29 +188,126 @@ class Runner(Adapter):
 
     def environment(self) -> dict[str, str]:
         """Environment of the system's commands: its caches inside the workdir, so that
-        the first run is really cold and nothing is left behind."""
+        the first run is really cold and nothing is left behind (and, during the secrets
+        probe, the secret, where the system reads secrets from the environment)."""
         from adapters.cicd import VENV_BIN
 
         path = os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")])
-        return {**os.environ, "PATH": path, "XDG_CACHE_HOME": str(self.workdir / "cache")}
+        env = {**os.environ, "PATH": path, "XDG_CACHE_HOME": str(self.workdir / "cache")}
+        return {**env, SECRET_NAME: self.probe_secret} if self.probe_secret else env
+
+    # feature probes: the adapter runs a small config and reports; benchmarks judge
+
+    def probe_config(self, feature: str) -> dict[str, str]:
+        """The probe config that uses ``feature`` (repository path -> text); raises
+        NotSupported where the system's config language has no way to say it."""
+        raise self.not_supported("exercise", f"no probe config for {feature}")
+
+    def probe_run(self, feature: str, branch: str = "main") -> PipelineRun:
+        """Trigger the probe config of ``feature`` once, as a push to ``branch``."""
+        raise self.not_supported("exercise", f"no probe trigger for {feature}")
+
+    def probe_step(self, feature: str, secret: str = "$" + SECRET_NAME, step: str = "") -> str:
+        """The feature's probe step (or ``step``) as one sh command; ``secret`` is how the
+        system spells the secret inside a step."""
+        if not step:
+            step = ENV_CACHE_STEP if feature == CACHE and self.env_cache else PROBE_STEPS[feature]
+        marks, probe = self.marks_path(feature), self.workdir / "probe"
+        return step.format(marks=marks, probe=probe, secret=secret)
+
+    env_cache = False  # the system's cache is the environment it runs steps in
+    cache_runs = ("run 1", "run 2")  # labels of the cache probe's two runs
+
+    def marks_path(self, feature: str) -> Path:
+        return self.workdir / "probe" / f"{FEATURES.index(feature)}.marks"
+
+    def marks(self, feature: str) -> list[str]:
+        path = self.marks_path(feature)
+        return path.read_text(encoding="utf-8").split() if path.exists() else []
+
+    def exercise(self, feature: str) -> ProbeRun:
+        """Run the probe config of ``feature`` on the repository (see the contract)."""
+        shutil.rmtree(self.workdir / "probe", ignore_errors=True)
+        (self.workdir / "probe").mkdir()
+        self.repo.clear_artefacts()
+        self.probe_secret = secrets.token_hex(12) if feature == SECRETS else ""
+        try:
+            self.repo.commit(f"probe: {feature}", self.probe_config(feature))
+            attempts = self.probe_attempts(feature)
+        finally:
+            self.probe_secret, secret = "", self.probe_secret
+        return ProbeRun(feature, tuple(attempts), self.collected(), secret)
+
+    def probe_attempts(self, feature: str) -> list[Attempt]:
+        """The triggers each feature needs, in order."""
+        if feature == BRANCH_FILTER:
+            return self.branch_attempts(feature)
+        if feature == CACHE:
+            return [self.attempt(feature, label) for label in self.cache_runs]
+        label = "run on demand" if feature == SCHEDULE else "run"
+        return [self.attempt(feature, label)]
+
+    def branch_attempts(self, feature: str) -> list[Attempt]:
+        """A push to a branch ``feature`` (a commit there), then a push to main."""
+        self.repo.git("checkout", "-q", "-b", "feature")
+        try:
+            self.repo.commit("a change on a branch", {"FEATURE.md": "work in progress\n"})
+            elsewhere = self.attempt(feature, "push to branch feature", branch="feature")
+        finally:
+            self.repo.git("checkout", "-q", "main")
+        return [elsewhere, self.attempt(feature, "push to main", branch="main")]
+
+    def attempt(self, feature: str, label: str, branch: str = "main") -> Attempt:
+        """Trigger once and note which marks the probe step wrote meanwhile."""
+        before = len(self.marks(feature))
+        run = self.probe_run(feature, branch)
+        marks = tuple(self.marks(feature)[before:])
+        return Attempt(label, run.returncode, run.output, marks, run.left_running)
+
+    def workspaces(self) -> list[Path]:
+        """Folders where jobs run (what the system collects must be outside them)."""
+        return [self.repo.path]
+
+    def collected(self) -> dict[str, str]:
+        """Files named like the probe's artefact anywhere in the trial folder outside
+        the jobs' workspaces (where a system would have collected them): path -> sha256."""
+        found = (p for p in self.workdir.rglob(f"{ARTEFACT_NAME}*") if p.is_file())
+        outside = (p for p in found if not any(p.is_relative_to(w) for w in self.workspaces()))
+        return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in outside}
 
     def execute(self, command: list[str], failed_job: str, timeout: float = 900) -> PipelineRun:
         """Run ``command`` in the repository; ``failed_job`` is a regular expression whose
         first group is the job the system names as failed in its output."""
         started = time.perf_counter()
-        done = subprocess.run(
+        process = subprocess.Popen(
             command,
             cwd=self.repo.path,
             env=self.environment(),
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=timeout,
             start_new_session=True,
         )
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            raise
         seconds = time.perf_counter() - started
-        output = done.stdout + done.stderr
-        named = re.findall(failed_job, output) if done.returncode else []
-        return PipelineRun(done.returncode, seconds, named[-1] if named else None, output[-4000:])
+        output = stdout + stderr
+        named = re.findall(failed_job, output) if process.returncode else []
+        failed = named[-1] if named else None
+        left = _group_alive(process.pid)
+        return PipelineRun(process.returncode, seconds, failed, output[-4000:], left)
+
+
+def _group_alive(group: int) -> bool:
+    """Whether a process of process group ``group`` is still running."""
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def edited(files: dict[str, str], path: str, old: str, new: str) -> dict[str, str]:

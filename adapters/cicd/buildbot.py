@@ -7,14 +7,25 @@ build waits in its trigger step while holding one). A change is
 announced with ``buildbot sendchange``, as a Git hook would; the verdict is the build's
 result read from the master's REST API. Master and worker are stopped with their whole
 process groups, also when setup fails.
+
+Probes: ``master.cfg`` gains a ``probe`` builder and its scheduler (the pipeline's are
+left out) and the master is reconfigured (``buildbot reconfig``). Changes come by
+``buildbot sendchange`` as for the pipeline; a ``ChangeFilter(branch="main")`` is the
+branch filter, a ``Periodic`` scheduler the clock, ``SecretInAFile`` the secrets,
+``FileUpload`` to the master the artefact, ``decodeRC`` mapping exit 1 to RETRY the
+retry (the build request goes back to the queue), and a fresh checkout
+(``mode="full", method="fresh"``) each build, as a clean CI build starts, for the cache.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
+import os
+import signal
 import subprocess
 import time
+from pathlib import Path
 
 from adapters import servers
 from adapters.cicd import base, venv_program
@@ -66,8 +77,43 @@ c["buildbotNetUsageData"] = None
 """
 
 
+PROBE_CFG = """{providers}
+# the pipeline is left to be started by hand: the probes' changes are the probe's only
+c["schedulers"][0] = schedulers.ForceScheduler(name="by-hand", builderNames=["pipeline"])
+c["schedulers"].append({scheduler})
+c["builders"].append(util.BuilderConfig(
+    name="probe", workernames=["local"], factory=util.BuildFactory([
+        steps.Git(repourl=REPOSITORY, mode="full", method="fresh"),
+        steps.ShellCommand(name="probe", command={command}{options}),{after}
+    ])))
+"""
+ON_MAIN = (
+    'schedulers.SingleBranchScheduler(name="probe", treeStableTimer=None, '
+    'change_filter=util.ChangeFilter(branch="main"), builderNames=["probe"])'
+)
+SECRETS_CFG = """
+from buildbot.plugins import secrets
+
+c["secretsProviders"] = [secrets.SecretInAFile(dirname={folder!r})]"""
+PERIODIC_SECONDS = 5
+PROBE_SCHEDULERS = {
+    base.SCHEDULE: f'schedulers.Periodic(name="probe", builderNames=["probe"], '
+    f"periodicBuildTimer={PERIODIC_SECONDS})"
+}
+PROBE_OPTIONS = {
+    base.RETRY: ", decodeRC={0: util.SUCCESS, 1: util.RETRY}",
+    base.BRANCH_FILTER: ', env={"BRANCH": util.Property("branch")}',
+}
+PROBE_AFTER = {
+    base.ARTEFACT_UPLOAD: f'\n        steps.FileUpload(workersrc="build/{base.ARTEFACT_NAME}", '
+    f'masterdest="artefacts/{base.ARTEFACT_NAME}"),'
+}
+PROBE_WAIT = 300  # seconds for a probe build (a retried one ends in a second build)
+
+
 class BuildbotRunner(Runner):
     name = "buildbot"
+    cache_runs = ("build 1", "build 2 from a clean checkout (Git mode='full', method='fresh')")
 
     master: servers.Server | None = None
     worker: subprocess.Popen | None = None
@@ -163,6 +209,134 @@ class BuildbotRunner(Runner):
     def _finished_after(self, number: int) -> bool:
         build = self._last_build()
         return bool(build and build["number"] > number and build["complete"])
+
+    def probe_config(self, feature: str) -> dict[str, str]:
+        """The probe builder's master.cfg, loaded into the running master at once."""
+        if feature == base.SECRETS:
+            step = self.probe_step(feature, secret="%(secret:probe)s")
+            command = f"util.Interpolate({step!r})"
+        elif feature == base.BRANCH_FILTER:  # the step names the branch it ran for
+            command = repr(["sh", "-c", self.probe_step(feature).replace("ran", "ran-$BRANCH")])
+        else:
+            command = repr(["sh", "-c", self.probe_step(feature)])
+        folder = self.workdir / "secrets"
+        if self.probe_secret:
+            folder.mkdir(mode=0o700)
+            (folder / "probe").write_text(self.probe_secret, encoding="utf-8")
+            (folder / "probe").chmod(0o600)  # SecretInAFile refuses a file others can read
+        text = self._master_cfg() + PROBE_CFG.format(
+            providers=SECRETS_CFG.format(folder=str(folder)) if self.probe_secret else "",
+            scheduler=PROBE_SCHEDULERS.get(feature, ON_MAIN),
+            command=command,
+            options=PROBE_OPTIONS.get(feature, ""),
+            after=PROBE_AFTER.get(feature, ""),
+        )
+        (self.workdir / "master" / "master.cfg").write_text(text, encoding="utf-8")
+        self._reconfigure()
+        return {"probe.txt": f"{feature}\n"}  # the commit the probe's change names
+
+    def _reconfigure(self) -> None:
+        """What ``buildbot reconfig`` does (it needs the twistd.pid that a --nodaemon
+        master does not write): SIGHUP to the master, then wait for its verdict in its log."""
+        log = self.workdir / "master" / "twistd.log"
+        ends = ("configuration update complete", "configuration update aborted",
+                "configuration update partially applied")  # fmt: skip
+
+        def verdicts() -> list[str]:
+            lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+            return [line for line in lines if any(end in line for end in ends)]
+
+        before = len(verdicts())
+        os.kill(self.master.process.pid, signal.SIGHUP)
+        servers.wait_for(lambda: len(verdicts()) > before, "the master's reconfiguration", 120)
+        if ends[0] not in verdicts()[-1]:
+            raise RuntimeError(verdicts()[-1])
+
+    def _probe_builds(self, after: int) -> list[dict]:
+        path = "/builders/probe/builds?order=number&property=branch"
+        return [b for b in self._api(path)["builds"] if b["number"] > after]
+
+    def _last_probe_number(self) -> int:
+        builds = self._api("/builders/probe/builds?order=-number&limit=1")["builds"]
+        return builds[0]["number"] if builds else 0
+
+    def _sendchange(self, branch: str, revision: str) -> None:
+        self._run([
+            venv_program("buildbot"), "sendchange", "--master", f"127.0.0.1:{self.pb_port}",
+            "--auth", "change:changepw", "--who", "bakeoff", "--vc", "git", "--branch", branch,
+            "--repository", str(self.repo.path), "--revision", revision, "probe.txt",
+        ])  # fmt: skip
+
+    def _wait_probe(self, after: int, done) -> list[dict]:
+        """Probe builds numbered above ``after`` once ``done(builds)`` holds."""
+        from buildbot.process.results import RETRY
+
+        def finished():
+            builds = self._probe_builds(after)
+            complete = [b for b in builds if b["complete"] and b["results"] != RETRY]
+            return bool(complete) and done(builds)
+
+        servers.wait_for(finished, "the probe build's verdict", PROBE_WAIT)
+        return self._probe_builds(after)
+
+    def _output(self, builds: list[dict]) -> str:
+        """The builds' results and every log line of their steps."""
+        lines = []
+        for build in builds:
+            lines.append(f"build {build['number']}: {build['state_string']}")
+            for step in self._api(f"/builds/{build['buildid']}/steps")["steps"]:
+                for log in self._api(f"/steps/{step['stepid']}/logs")["logs"]:
+                    chunks = self._api(f"/logs/{log['logid']}/contents")["logchunks"]
+                    lines += [f"{step['name']}: {chunk['content']}" for chunk in chunks]
+        return "\n".join(lines)[-4000:]
+
+    def probe_run(self, feature: str, branch: str = "main") -> PipelineRun:
+        before, started = self._last_probe_number(), time.perf_counter()
+        self._sendchange(branch, self.repo.head())
+        builds = self._wait_probe(before, lambda builds: True)
+        last = builds[-1]
+        return PipelineRun(last["results"], time.perf_counter() - started, None,
+                           self._output(builds))  # fmt: skip
+
+    def branch_attempts(self, feature: str) -> list[base.Attempt]:
+        """Changes on branch feature, then on main, sent together; the build for main
+        finishing means the scheduler has already judged the earlier change."""
+        self.repo.git("checkout", "-q", "-b", "feature")
+        try:
+            elsewhere = self.repo.commit("a change on a branch", {"FEATURE.md": "wip\n"})
+        finally:
+            self.repo.git("checkout", "-q", "main")
+        before = self._last_probe_number()
+        self._sendchange("feature", elsewhere)
+        self._sendchange("main", self.repo.head())
+        builds = self._wait_probe(
+            before,
+            lambda builds: any(
+                b["complete"] and b["properties"]["branch"][0] == "main" for b in builds
+            ),
+        )
+        marks = self.marks(feature)
+        attempts = []
+        for branch in ("feature", "main"):
+            mine = [b for b in builds if b["properties"]["branch"][0] == branch]
+            attempts.append(base.Attempt(
+                f"push to branch {branch}", mine[-1]["results"] if mine else None,
+                self._output(mine), tuple(m.removesuffix(f"-{branch}") for m in marks
+                                          if m == f"ran-{branch}")))  # fmt: skip
+        return attempts
+
+    def probe_attempts(self, feature: str) -> list[base.Attempt]:
+        if feature != base.SCHEDULE:
+            return super().probe_attempts(feature)
+        before = self._last_probe_number()  # the Periodic scheduler fires with no change
+        builds = self._wait_probe(before, lambda builds: True)
+        label = f"no trigger (Periodic, every {PERIODIC_SECONDS} s)"
+        output = self._output(builds[:1])
+        return [base.Attempt(label, builds[0]["results"], output, tuple(self.marks(feature)),
+                             triggered=False)]  # fmt: skip
+
+    def workspaces(self) -> list[Path]:
+        return [self.repo.path, self.workdir / "worker"]
 
     def check_config(self, files: dict[str, str]) -> list[str]:
         done = self.run_checker(files, [venv_program("buildbot"), "checkconfig", "."])

