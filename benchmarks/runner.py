@@ -8,6 +8,7 @@ memory blow-up of one tool is recorded as that tool's failure and the run goes o
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -217,12 +218,17 @@ def _supervise(command: list[str], time_limit: float, relay: Callable[[str], Non
     try:
         while process.poll() is None:
             peak = max(peak, state.sample())
+            state.note_descendants()
             if time.monotonic() > deadline:
                 timed_out = True
                 break
             time.sleep(0.1)
     finally:
         stop_group(process)
+        # servers a trial started in their own sessions (PostgreSQL, Airflow, Celery workers)
+        # are not in its process group: a trial stopped before its fixtures closed them
+        # would leave them running
+        state.stop_descendants()
     reader.join(timeout=5)
     return Outcome(
         process.returncode,
@@ -240,6 +246,40 @@ class _TrialState:
     last_lines: list[str] = field(default_factory=list)
     measuring: bool = False
     measured_peak: int = 0  # bytes, sampled only while measured operations run
+
+    descendants: dict[int, float] = field(default_factory=dict)  # pid -> create time
+    noted_at: float = 0.0
+
+    def note_descendants(self, every: float = 1.0) -> None:
+        """Remember every process the trial started (at most once a second)."""
+        import psutil
+
+        if time.monotonic() - self.noted_at < every:
+            return
+        self.noted_at = time.monotonic()
+        with contextlib.suppress(psutil.Error):
+            for child in psutil.Process(self.pid).children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    self.descendants[child.pid] = child.create_time()
+
+    def stop_descendants(self, grace: float = 10.0) -> None:
+        """SIGTERM every remembered process still alive (the same process: same create
+        time), then SIGKILL what is left after ``grace`` seconds."""
+        import psutil
+
+        alive = []
+        for pid, created in self.descendants.items():
+            with contextlib.suppress(psutil.Error):
+                found = psutil.Process(pid)
+                if found.create_time() == created and found.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(found)
+        for found in alive:
+            with contextlib.suppress(psutil.Error):
+                found.terminate()
+        _, still = psutil.wait_procs(alive, timeout=grace)
+        for found in still:
+            with contextlib.suppress(psutil.Error):
+                found.kill()
 
     def sample(self) -> int:
         """The tree's RSS now; also the measured peak if an operation is being measured."""

@@ -261,3 +261,19 @@ def test_a_variant_tool_names_its_registered_tools_version():
 
     versions = runner._versions({"validation": ("pandera+spark", "baseline+pandas")})
     assert versions["validation.pandera+spark"].startswith("pandera ")
+
+
+def test_a_stopped_trial_leaves_no_server_it_started_in_its_own_session(tmp_path):
+    import psutil
+
+    from benchmarks import runner
+
+    pid_file = tmp_path / "server.pid"
+    script = ("import subprocess, time\n"
+              "server = subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
+              f"open({str(pid_file)!r}, 'w').write(str(server.pid))\n"
+              "time.sleep(300)\n")  # fmt: skip
+    outcome = runner._supervise([sys.executable, "-c", script], 3.0, lambda line: None)
+    assert outcome.timed_out
+    server = int(pid_file.read_text())
+    assert not psutil.pid_exists(server) or psutil.Process(server).status() == "zombie"
