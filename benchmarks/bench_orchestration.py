@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import statistics
-import time
 from pathlib import Path
 
 import pytest
@@ -239,19 +238,8 @@ def team_orchestrator(tool, rows, recorder):
     """The tool in its team set-up (set-up timed, steps recorded), closed afterwards."""
     from adapters.orchestration.airflow_team import TEAM_TOOLS
 
-    adapter = TEAM_TOOLS[tool]()
-    with harness.trial(recorder, tool, rows) as record:
-        package = registry.lookup(STAGE, harness.base_tool(tool)).modules[0]
-        record.tool_imports = harness.tool_imports(type(adapter), package)
-        started = time.perf_counter()
-        with harness.measuring():
-            adapter.__enter__()
-        try:
-            recorder.once(tool, rows, "setup", time.perf_counter() - started)
-            recorder.steps(tool, rows, adapter)
-            yield adapter
-        finally:
-            adapter.close()
+    with harness.opened(recorder, TEAM_TOOLS[tool](), rows, tool) as adapter:
+        yield adapter
 
 
 def _team_rounds(bench_options) -> int:

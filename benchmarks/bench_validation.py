@@ -382,32 +382,21 @@ def spark(tool, rows, recorder):
 def spark_validator(tool, rows, recorder, spark):
     """The tool's validator: a Spark one on ``spark``, or the stage's pandas one (at the
     crossover sizes only), set up (timed) and closed at the end."""
-    import time
 
     from adapters.base import NotRunnable
     from adapters.validation.spark import load
 
-    with harness.trial(recorder, tool, rows) as record:
+    base = harness.base_tool(tool)
+    with harness.trial(recorder, tool, rows):  # a tool that cannot run here is recorded
         if spark is None and rows > PANDAS_CROSSOVER_MAX_ROWS:
             raise NotRunnable(
                 f"the pandas tools run up to {PANDAS_CROSSOVER_MAX_ROWS:,} rows only (the "
                 "crossover with Spark); beyond it the data is taken to be too big for pandas"
             )
-        base = harness.base_tool(tool)
         adapter = registry.load(STAGE, base)() if spark is None else load(tool)(spark)
-        package = (
-            "pyspark" if base == "baseline" and spark else registry.lookup(STAGE, base).modules[0]
-        )
-        record.tool_imports = harness.tool_imports(type(adapter), package)
-        started = time.perf_counter()
-        with harness.measuring():
-            adapter.__enter__()
-        try:
-            recorder.once(tool, rows, "setup", time.perf_counter() - started)
-            recorder.steps(tool, rows, adapter)
-            yield adapter
-        finally:
-            adapter.close()
+    package = "pyspark" if base == "baseline" and spark else None
+    with harness.opened(recorder, adapter, rows, tool, package) as opened:
+        yield opened
 
 
 @pytest.mark.variant("spark")

@@ -302,19 +302,23 @@ def trial(recorder: Recorder, tool: str, rows: int) -> Iterator[Record]:
 
 
 @contextlib.contextmanager
-def opened(recorder: Recorder, adapter: Adapter, rows: int) -> Iterator[Adapter]:
-    """Set the adapter up (timed, steps recorded), yield it, and always close it."""
+def opened(recorder: Recorder, adapter: Adapter, rows: int, tool: str | None = None,
+           package: str | None = None) -> Iterator[Adapter]:  # fmt: skip
+    """Set the adapter up (timed, steps recorded), yield it, and always close it. ``tool``
+    names the record where it differs from the adapter's name (a variant's 'pandera+spark');
+    ``package`` is the tool's package where the registry's first module is not it."""
     import time
 
-    with trial(recorder, adapter.name, rows) as record:
-        package = (registry.lookup(adapter.stage, adapter.name).modules or ("",))[0]
+    tool = tool or adapter.name
+    with trial(recorder, tool, rows) as record:
+        package = package or (registry.lookup(adapter.stage, base_tool(tool)).modules or ("",))[0]
         record.tool_imports = tool_imports(type(adapter), package.split(".")[0])
         started = time.perf_counter()
         with measuring():
             adapter.__enter__()
         try:
-            recorder.once(adapter.name, rows, "setup", time.perf_counter() - started)
-            recorder.steps(adapter.name, rows, adapter)
+            recorder.once(tool, rows, "setup", time.perf_counter() - started)
+            recorder.steps(tool, rows, adapter)
             yield adapter
         finally:
             adapter.close()
