@@ -68,6 +68,11 @@ class GreatExpectationsValidator(Validator):
         "validate_default",
     )
 
+    def add_source(self, context):
+        """The GX data source the frames are read through (Spark's adapter overrides it)."""
+        add = context.data_sources.add_pandas
+        return self.step("add a pandas data source", lambda: add("wish"))
+
     def build(self) -> None:
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -76,9 +81,7 @@ class GreatExpectationsValidator(Validator):
             "create an ephemeral GX context", lambda: gx.get_context(mode="ephemeral")
         )
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
-        source = self.step(
-            "add a pandas data source", lambda: context.data_sources.add_pandas("wish")
-        )
+        source = self.add_source(context)
         asset = self.step("add a dataframe asset", lambda: source.add_dataframe_asset("listings"))
         batch = self.step(
             "add a whole-frame batch definition",

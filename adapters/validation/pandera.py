@@ -7,7 +7,7 @@ from collections import defaultdict
 import pandas as pd
 
 from adapters.validation.base import Finding, Inferred, Validator, source_of
-from adapters.validation.rules import Rule
+from adapters.validation.rules import Rule, grouped
 
 
 class PanderaValidator(Validator):
@@ -36,16 +36,7 @@ class PanderaValidator(Validator):
         """The rules as one schema: column checks, frame checks, nullability, uniqueness."""
         import pandera.pandas as pa
 
-        checks, frame_checks, not_null, unique = defaultdict(list), [], set(), None
-        for rule in self.rules:
-            if rule.check == "not_null":
-                not_null.add(rule.column)
-            elif rule.check == "unique_rows":
-                unique = list(rule.parts)
-            elif rule.check == "sum_equals":
-                frame_checks.append(self.translate(rule))
-            else:
-                checks[rule.column].append(self.translate(rule))
+        checks, frame_checks, not_null, unique = grouped(self.rules, self.translate)
         columns = {
             name: pa.Column(nullable=name not in not_null, checks=checks[name], required=True)
             for name in {*checks, *not_null}

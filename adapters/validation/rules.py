@@ -46,3 +46,22 @@ RULES: tuple[Rule, ...] = (
     Rule("badge_sum_mismatch", "sum_equals", "badges_count", parts=BADGE_COLUMNS),
     Rule("duplicate_row", "unique_rows", parts=COLUMNS),
 )
+
+
+def grouped(rules, translate) -> tuple[dict[str, list], list, set[str], list[str] | None]:
+    """The rules as a schema-based tool (Pandera) takes them: per-column checks, frame
+    checks (``sum_equals``), the not-null columns and the unique-row columns, each check
+    made by ``translate(rule)``."""
+    from collections import defaultdict
+
+    checks, frame_checks, not_null, unique = defaultdict(list), [], set(), None
+    for rule in rules:
+        if rule.check == "not_null":
+            not_null.add(rule.column)
+        elif rule.check == "unique_rows":
+            unique = list(rule.parts)
+        elif rule.check == "sum_equals":
+            frame_checks.append(translate(rule))
+        else:
+            checks[rule.column].append(translate(rule))
+    return checks, frame_checks, not_null, unique

@@ -88,40 +88,17 @@ class GreatExpectationsSparkValidator(SparkValidator, GreatExpectationsValidator
         return None
 
     def build(self) -> None:
-        import great_expectations as gx
-        from great_expectations.data_context.types.base import ProgressBarsConfig
-
         reason = self.unsupported_reason()
         if reason:
             from adapters.base import NotRunnable
 
             raise NotRunnable(reason)
         _sum_on_spark()
-        context = self.context = self.step(
-            "create an ephemeral GX context", lambda: gx.get_context(mode="ephemeral")
-        )
-        context.variables.progress_bars = ProgressBarsConfig(globally=False)
-        source = self.step(
-            "add a Spark data source", lambda: context.data_sources.add_spark("wish")
-        )
-        asset = self.step("add a dataframe asset", lambda: source.add_dataframe_asset("listings"))
-        batch = self.step(
-            "add a whole-frame batch definition",
-            lambda: asset.add_batch_definition_whole_dataframe("all"),
-        )
-        suite = self.step(
-            "create an expectation suite",
-            lambda: context.suites.add(gx.ExpectationSuite(name="wish")),
-        )
-        for rule in self.rules:
-            suite.add_expectation(self.translate(rule))
-        self.step(f"add {len(self.rules)} expectations to the suite")
-        self.definition = self.step(
-            "create a validation definition",
-            lambda: context.validation_definitions.add(
-                gx.ValidationDefinition(name="wish-rules", data=batch, suite=suite)
-            ),
-        )
+        super().build()
+
+    def add_source(self, context):
+        add = context.data_sources.add_spark
+        return self.step("add a Spark data source", lambda: add("wish"))
 
     @classmethod
     def user_code(cls) -> dict[str, str]:

@@ -8,10 +8,8 @@ findings name the broken rules with no rows (``returns_rows = False``).
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from adapters.validation.base import Finding, source_of
-from adapters.validation.rules import Rule
+from adapters.validation.rules import Rule, grouped
 from adapters.validation.spark.base import SparkValidator
 
 # Pandera's PySpark checks need each checked column's Spark type in the schema
@@ -47,16 +45,7 @@ class PanderaSparkValidator(SparkValidator):
         import pandera.pyspark as pa
         from pyspark.sql.types import _parse_datatype_string
 
-        checks, frame_checks, not_null, unique = defaultdict(list), [], set(), None
-        for rule in self.rules:
-            if rule.check == "not_null":
-                not_null.add(rule.column)
-            elif rule.check == "unique_rows":
-                unique = list(rule.parts)
-            elif rule.check == "sum_equals":
-                frame_checks.append(self.translate(rule))
-            else:
-                checks[rule.column].append(self.translate(rule))
+        checks, frame_checks, not_null, unique = grouped(self.rules, self.translate)
         columns = {
             name: pa.Column(
                 _parse_datatype_string(TYPES[name]),
