@@ -56,7 +56,7 @@ SIZE_UNITS = {
     "linting": "lines of source",
     "cicd": "rows in the repository's data sample",
     "tracking-team": "concurrent clients",
-    "orchestration-team": "pipeline runs at once",
+    "orchestration-team": "concurrent runs",
     "validation-spark": "rows on Spark",
 }
 
