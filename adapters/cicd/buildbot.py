@@ -287,7 +287,9 @@ class BuildbotRunner(Runner):
             for step in self._api(f"/builds/{build['buildid']}/steps")["steps"]:
                 for log in self._api(f"/steps/{step['stepid']}/logs")["logs"]:
                     chunks = self._api(f"/logs/{log['logid']}/contents")["logchunks"]
-                    lines += [f"{step['name']}: {chunk['content']}" for chunk in chunks]
+                    # a stdio log line starts with its stream: o(ut), e(rr) or h(eader)
+                    text = "".join(chunk["content"] for chunk in chunks).splitlines()
+                    lines += [f"{step['name']}: {line[1:]}" for line in text]
         return "\n".join(lines)[-4000:]
 
     def probe_run(self, feature: str, branch: str = "main") -> PipelineRun:
