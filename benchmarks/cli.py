@@ -273,6 +273,9 @@ def run(args) -> int:
     # a shell that starts us in the background sets SIGINT to "ignore"; Ctrl-C (or a
     # SIGINT from a supervisor) must still stop the run cleanly and keep finished records
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    # a supervisor's SIGTERM stops the run the same way: the running trial and every server
+    # it started are stopped, finished records are kept
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     args.data_rows = _check_data(args.data)
     budget = _budget(args)
     plans = _plans(args)

@@ -3,6 +3,7 @@ and harness overhead, and the slowest trials."""
 
 from __future__ import annotations
 
+from reports.labels import size
 from reports.results import Record
 
 
@@ -39,6 +40,6 @@ def lines(records: list[Record]) -> list[str]:
     for stage, tool, _, stage_wall, stage_measured, _ in result["rows"]:
         text.append(f"  {stage}.{tool}: {stage_wall:.0f} s wall, {stage_measured:.0f} s measured")
     text += [
-        f"  slowest: {s}.{t} at {rows:,} rows, {w:.0f} s" for s, t, rows, w in result["slowest"]
+        f"  slowest: {s}.{t} at {size(s, rows)}, {w:.0f} s" for s, t, rows, w in result["slowest"]
     ]
     return text
