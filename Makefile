@@ -30,7 +30,7 @@ bench-team: $(STAMP) system-packages
 
 test: $(STAMP) system-packages
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests -n 2 --dist loadfile
 
 report: $(STAMP)
 	$(BIN)/bakeoff report

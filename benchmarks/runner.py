@@ -201,7 +201,9 @@ class Outcome:
 
 def _supervise(command: list[str], time_limit: float, relay: Callable[[str], None]) -> Outcome:
     """Run ``command`` in a new process group; sample its tree's memory; kill it on time-out."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    # a parent pytest-xdist worker's variables would make pytest-benchmark switch timing off
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
+    env = {**inherited, "PYTHONUNBUFFERED": "1", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     process = subprocess.Popen(
         command,
         cwd=ROOT,
