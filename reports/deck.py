@@ -32,7 +32,8 @@ def write(context: dict, path: Path) -> Path:
           "workload through each candidate, stage by stage, and measured. Five minutes: the "
           "pick, the evidence per stage, and what we could not test.")  # fmt: skip
     _picture(deck, "The recommended pipeline", context["architecture"],
-             "; ".join(f"{s.name}: {s.pick or 'none'}" for s in stages),
+             "; ".join(f"{s.name}: {s.pick or 'none'}" for s in stages)
+             or "No stage has single-user results in these files yet.",
              "Left to right is how data flows. Each box is the pick for its stage under this "
              "profile's weights; a box that says baseline means our own few lines beat "
              "every tool.")  # fmt: skip

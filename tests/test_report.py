@@ -329,3 +329,11 @@ def test_a_team_set_up_is_its_own_section_after_its_stage_and_leaves_the_stack_a
     render.render([results_dir], tmp_path / "out")
     markdown = (tmp_path / "out" / "report.md").read_text()
     assert "Tracking, team set-up" in markdown and "mlflow+sqlite" in markdown
+
+
+def test_a_report_of_team_runs_alone_renders_every_format(tmp_path):
+    stored = results.Results({"date": "2026-11-02T00:00:00", "machine": "box"}, team_records())
+    results.save(stored, tmp_path / "r", "2026-11-02-tracking")
+    written = render.render([tmp_path / "r"], tmp_path / "out")
+    assert {path.name for path in written} == {"report.html", "report.md", "report.pptx"}
+    assert "Tracking, team set-up" in (tmp_path / "out" / "report.md").read_text()
