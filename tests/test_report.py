@@ -322,7 +322,7 @@ def test_a_team_set_up_is_its_own_section_after_its_stage_and_leaves_the_stack_a
     assert "tracking-team" not in [view.name for view in context["stages"]]
     assert all("tracking-team" not in p["stack"] for p in context["profiles"])
     team = next(view for view in context["sections"] if view.name == "tracking-team")
-    assert team.tables[0]["size"] == "1 concurrent clients"
+    assert team.tables[0]["size"] == "1 concurrent client"
     assert team.ranking.winner == "mlflow+postgresql" and team.ranking.baseline_ahead
     assert any("runs per second against concurrent clients" in c["title"].lower()
                or "against concurrent clients" in c["title"] for c in team.charts)  # fmt: skip
