@@ -24,7 +24,7 @@ bench: $(STAMP) system-packages
 # the production set-ups (servers on PostgreSQL/Redis, Celery workers, Spark): long, so apart
 bench-team: $(STAMP) system-packages
 	$(BIN)/bakeoff run --stage all --topology team
-	$(BIN)/bakeoff run --stage validation --engine spark
+	$(BIN)/bakeoff run --stage validation --engine spark --time-limit 3600
 	$(BIN)/bakeoff report
 	@echo "The report is at reports/out/report.html (team and Spark sections after their stages)."
 

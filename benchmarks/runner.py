@@ -25,6 +25,7 @@ from pathlib import Path
 from adapters import registry
 from adapters.servers import stop_group, tree_rss_bytes
 from benchmarks.clock import Clock, duration
+from reports.labels import counted
 from reports.results import Record, Results, now_iso
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,7 +94,7 @@ def run_plans(plans: list[Plan], records: list[Record], report: Callable[[str], 
     left_out = []
     for number, (plan, rows, tool) in enumerate(trials, start=1):
         section = f"{plan.stage}-{plan.variant}" if plan.variant else plan.stage
-        label = f"[{number}/{len(trials)} {section}] {tool}, {rows:,} {plan_unit(plan)}"
+        label = f"[{number}/{len(trials)} {section}] {tool}, {counted(rows, plan_unit(plan))}"
         missing = registry.missing(plan.stage, tool.split("+", 1)[0])
         missing = missing or clock.fits(section, tool, rows)
         if missing:
@@ -101,7 +102,7 @@ def run_plans(plans: list[Plan], records: list[Record], report: Callable[[str], 
                                   variant=plan.variant))  # fmt: skip
             report(f"{label}: not run: {missing}")
             if missing.startswith("left out"):
-                left_out.append(f"{section}.{tool} at {rows:,} {plan_unit(plan)}")
+                left_out.append(f"{section}.{tool} at {counted(rows, plan_unit(plan))}")
             continue
         later = [(f"{p.stage}-{p.variant}" if p.variant else p.stage, t, r)
                  for p, r, t in trials[number:]]  # fmt: skip

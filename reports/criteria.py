@@ -107,6 +107,26 @@ def scale(records: list[Record]) -> dict[str, float]:
             for tool, by_op in fits.items() if shared}  # fmt: skip
 
 
+def setup_scale(tools: list[str], setup_records: list[Record]) -> dict[str, dict]:
+    """Scale for a stage measured at one size, from its set-up that grows the load (the team
+    set-up: concurrent clients or runs): each tool gets the lowest marginal cost among its
+    product's set-ups ('mlflow' and 'mlflow_server' from 'mlflow+postgresql' or
+    'mlflow+sqlite'). tool -> {"value": cost, "setup": the set-up's tool name}."""
+    values = scale(setup_records)
+    found = {}
+    for tool in tools:
+        mine = [(value, setup) for setup, value in values.items()
+                if _same_product(tool, setup.split("+", 1)[0])]  # fmt: skip
+        if mine:
+            value, setup = min(mine)
+            found[tool] = {"value": value, "setup": setup}
+    return found
+
+
+def _same_product(tool: str, product: str) -> bool:
+    return tool == product or tool.startswith(product + "_")
+
+
 def correctness(records: list[Record]) -> dict[str, float]:
     """Mean of the 0..1 correctness values over every size (rates and yes/no checks;
     counts are ignored). Rates named ``false_...`` are errors: 1 - rate counts."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from reports import maturity
 from reports.criteria import FOOTPRINT_PARTS
+from reports.labels import SIZE_UNITS, size
 from reports.results import Record, fact_key
 from reports.scoring import Ranking
 
@@ -36,7 +37,19 @@ def _lines(ranking: Ranking, records: list[Record]) -> list[str]:
     lines = []
     for rows, operations in sorted(ranking.compared.items()):
         shown = ", ".join(operations) or "none (no operation did the same job in every tool)"
-        lines.append(f"Speed at {rows:,} rows compares: {shown}.")
+        lines.append(f"Speed at {size(ranking.stage, rows)} compares: {shown}.")
+    if ranking.scale_from:
+        unit = SIZE_UNITS.get(ranking.scale_section, "rows").split(" ")[-1].removesuffix("s")
+        taken = "; ".join(
+            f"{tool} from {entry['setup']} ({entry['value'] / 1e6:.3g} s per added {unit})"
+            for tool, entry in sorted(ranking.scale_from.items())
+        )
+        lines.append(
+            f"This stage ran at one size, so scale comes from its set-up that grows the load "
+            f"({ranking.scale_section}): the seconds each added concurrent {unit} adds to the "
+            f"work, each tool's best set-up: {taken}; tools without such a set-up get no "
+            "scale score."
+        )
     if ranking.noise:
         lines.append(
             f"Measurement noise: the pick {ranking.noise} (winner's timings at the "
@@ -69,13 +82,18 @@ def _scale_table(ranking: Ranking) -> dict | None:
     ]
     if not rows:
         return None
+    unit = SIZE_UNITS.get(ranking.stage, "rows")
+    per = f"s per million {unit}"
+    if unit.startswith("concurrent"):  # clients or runs: per one more, not per million
+        per = f"s per added {unit.removesuffix('s').split(' ')[-1]}"
+        rows = [[*row[:3], row[3] / 1e6, row[4]] for row in rows]
     return {
-        "title": "Scale: time = fixed cost + marginal cost × rows (least squares over sizes)",
+        "title": f"Scale: time = fixed cost + marginal cost × {unit} (least squares over sizes)",
         "columns": [
             "tool",
             "operation",
             "fixed cost, s",
-            "marginal cost, s per million rows",
+            f"marginal cost, {per}",
             "sizes",
         ],
         "rows": rows,

@@ -64,9 +64,13 @@ SIZE_UNITS = {
 def size(stage: str, rows: int) -> str:
     """'1,000,000 rows', or the stage's own unit ('9,199 lines of source'); one of them
     in the singular ('1 concurrent client')."""
-    unit = SIZE_UNITS.get(stage, "rows")
-    if rows == 1:
+    return counted(rows, SIZE_UNITS.get(stage, "rows"))
+
+
+def counted(number: int, unit: str) -> str:
+    """'4 concurrent clients', '1 concurrent client', '1 row'."""
+    if number == 1:
         words = unit.split(" ")
         plural = words[0] if words[0].endswith("s") else words[1]
         unit = unit.replace(plural, plural[:-1], 1)
-    return f"{rows:,} {unit}"
+    return f"{number:,} {unit}"

@@ -203,7 +203,10 @@ def build_context(directories: list[Path], profile: str = scoring.DEFAULT_PROFIL
     present = [s for s in STAGES if s in by_section]
     setups = [s for s in SETUPS if s in by_section]
     records = {s: [e.record for e in one_machine(by_section[s])] for s in (*present, *setups)}
-    context = scoring.Context(install, scoring.load_openness(), maturity.load())
+    # a stage run at one size takes its scale from the set-up that grows its load
+    grown = {s.split("-", 1)[0]: records[s] for s in setups
+             if len({r.rows for r in records[s]}) > 1}  # fmt: skip
+    context = scoring.Context(install, scoring.load_openness(), maturity.load(), grown=grown)
     # the stack is chosen from the stages' default set-ups; each other set-up is ranked
     # on its own (same profile weights) and shown as its own section after its stage
     chosen = summary.recommend({s: records[s] for s in present}, profile, context)

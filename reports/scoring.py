@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reports import criteria, maturity
+from reports.labels import size
 from reports.results import Record
 
 HERE = Path(__file__).resolve().parent
@@ -120,6 +121,9 @@ class Ranking:
     fits: dict[str, dict] = field(default_factory=dict)  # tool -> operation -> criteria.Fit
     footprint: dict[str, dict] = field(default_factory=dict)  # tool -> part -> value/None
     noise: str = ""  # "holds" or "tie within noise with X"
+    # when scale came from a set-up that grows the load: tool -> {"value", "setup"}
+    scale_from: dict[str, dict] = field(default_factory=dict)
+    scale_section: str = ""  # that set-up's section, e.g. "tracking-team"
 
     @property
     def winner(self) -> str | None:
@@ -147,6 +151,9 @@ class Context:
     openness: dict[str, dict] = field(default_factory=dict)
     maturity: dict[str, dict] = field(default_factory=dict)
     licence_scores: dict[str, float] = field(default_factory=dict)
+    # stage -> records of its set-up that grows the load (e.g. "tracking-team"), whose scale
+    # stands in for the stage's own when the stage ran at one size only
+    grown: dict[str, list[Record]] = field(default_factory=dict)
 
 
 def criterion_values(records: list[Record], context: Context) -> dict[str, dict[str, float]]:
@@ -154,7 +161,7 @@ def criterion_values(records: list[Record], context: Context) -> dict[str, dict[
     stage = records[0].section if records else ""
     compute: dict[str, Callable[[], dict[str, float]]] = {
         "speed": lambda: criteria.speed(records),
-        "scale": lambda: criteria.scale(records),
+        "scale": lambda: criteria.scale(records) or _grown_scale(records, context),
         "correctness": lambda: criteria.correctness(records),
         "setup": lambda: criteria.setup_effort(records),
         "footprint": lambda: footprint_score(criteria.footprint_parts(records, context.install)),
@@ -167,6 +174,13 @@ def criterion_values(records: list[Record], context: Context) -> dict[str, dict[
     return {criterion: compute[criterion]() for criterion in CRITERIA}
 
 
+def _grown_scale(records: list[Record], context: Context) -> dict[str, float]:
+    stage = records[0].section if records else ""
+    tools = sorted(criteria.largest(records))
+    found = criteria.setup_scale(tools, context.grown.get(stage, []))
+    return {tool: entry["value"] for tool, entry in found.items()}
+
+
 def rank(records: list[Record], weights: dict[str, float],
          context: Context | None = None) -> Ranking:  # fmt: skip
     """Rank one stage's tools (records of several sizes) under ``weights``."""
@@ -177,11 +191,16 @@ def rank(records: list[Record], weights: dict[str, float],
     tools = sorted({r.tool for r in criteria.ok(records)})
     ranking.not_ranked = sorted({r.tool for r in records} - set(tools))
     failed = criteria.failures(records)
-    ranking.failed_at = {t: f"failed at {rows:,} rows: {why}" for t, (rows, why) in failed.items()}
+    ranking.failed_at = {tool: f"failed at {size(ranking.stage, rows)}: {why}"
+                         for tool, (rows, why) in failed.items()}  # fmt: skip
     ranking.totals = totals(tools, scores, weights, failed)
     ranking.sensitivity = sensitivity(tools, scores, weights, ranking.winner, failed)
     ranking.compared = criteria.compared_operations(records)
     ranking.fits = criteria.scale_fits(records)
+    if not criteria.scale(records) and context.grown.get(ranking.stage):
+        grown = context.grown[ranking.stage]
+        ranking.scale_from = criteria.setup_scale(tools, grown)
+        ranking.scale_section = grown[0].section if ranking.scale_from else ""
     ranking.footprint = criteria.footprint_parts(records, context.install)
     ranking.noise = noise(records, weights, context, ranking)
     return ranking
