@@ -1,0 +1,44 @@
+"""Tracking, team topology: the shared stores a whole team logs to at once, and the client
+processes that do a day of work against them together.
+
+A store is what the team shares: an ``mlflow server`` on PostgreSQL or on a SQLite file
+(the artefacts in one shared folder, served through the server), trackio's project SQLite
+files in one folder, or the baseline's run folders and registry.json. Each client is a
+process of its own (``spawn``) that attaches to the store as a second user would
+(:meth:`Tracker.attach`), warms up with one untimed day, then waits at a barrier so that
+every client starts each round's day at the same moment. A call that fails is counted with
+the tool's own message and never retried by bakeoff; a separate reader process then reads
+every run and model version back.
+"""
+
+from __future__ import annotations
+
+from adapters.tracking.team.base import CALLS, PARAMS, SERIES, TeamStore
+from adapters.tracking.team.clients import (
+    Clients,
+    PeakMemory,
+    TeamError,
+    day_of_work,
+    read_back,
+)
+
+__all__ = ["CALLS", "PARAMS", "SERIES", "Clients", "PeakMemory", "TeamError", "TeamStore",
+           "day_of_work", "read_back", "store"]  # fmt: skip
+
+
+def store(tool: str, lean: bool = False) -> TeamStore:
+    """The team store of a variant tool name ('mlflow+postgresql', 'trackio', ...), one
+    file per tool."""
+    if tool.startswith("mlflow+"):
+        from adapters.tracking.team.mlflow import MlflowTeamStore
+
+        return MlflowTeamStore(tool.partition("+")[2], lean=lean)
+    if tool == "trackio":
+        from adapters.tracking.team.trackio import TrackioTeamStore
+
+        return TrackioTeamStore()
+    if tool != "baseline":
+        raise KeyError(f"no team set-up for {tool!r}")
+    from adapters.tracking.team.baseline import BaselineTeamStore
+
+    return BaselineTeamStore()
