@@ -374,7 +374,7 @@ def test_team_day_of_work(team_store, team_model, recorder, bench_options, tool,
     rounds = min(bench_options.repeats, TEAM_MAX_ROUNDS)
     with harness.trial(recorder, tool, rows) as record:
         record.data = dict(harness.DATA_SOURCES.get(SIZES[0], {}))
-        harness.progress(f"{rows} clients: starting, one untimed warm-up day each")
+        harness.progress(f"{rows} clients: starting, untimed warm-up days first")
         walls, days = [], []
         with (
             team.Clients(team_store, rows, team_model) as clients,  # started, warmed up
@@ -388,7 +388,7 @@ def test_team_day_of_work(team_store, team_model, recorder, bench_options, tool,
                 days += finished
         assert len(days) == rows * rounds, "every client reports every day"
         _team_figures(record, team_store, days, walls, memory.peaks)
-        _team_notes(record, team_store, rows, rounds, clients.warmup_errors)
+        _team_notes(record, team_store, rows, rounds, clients)
         found = team.read_back(team_store, days)
         record.correctness.update({
             "params_read_back": found["params"],
@@ -432,15 +432,17 @@ def _team_figures(record, store, days, walls, peaks) -> None:
 TEAM_CALL_COLUMNS = ["call", "calls that succeeded", "errors", "p50 ms", "p99 ms"]
 
 
-def _team_notes(record, store, clients: int, rounds: int, warmup_errors) -> None:
+def _team_notes(record, store, count: int, rounds: int, clients) -> None:
     """Settings, user code, and the latencies that do not meet their call's contract."""
     from adapters.tracking import team
 
     notes = record.details.setdefault("notes", [])
     notes += store.settings()
     notes.append(
-        f"{clients} client process(es) (spawned), each attached to the shared store, one "
-        f"untimed warm-up day ({len(warmup_errors)} error(s)), then {rounds} timed day(s) "
+        f"{count} client process(es) (spawned), each attached to the shared store, "
+        f"{clients.warmup_days} untimed warm-up day(s) each (at least {team.WARMUP_TEAM_DAYS} "
+        f"for the team, as many as a default MLflow server has workers; "
+        f"{len(clients.warmup_errors)} error(s)), then {rounds} timed day(s) "
         "released together at a barrier; team_day_of_work is the wall time until the last "
         f"client's day ended. A day: start_run, log_params ({len(team.PARAMS)}), a "
         f"{len(team.SERIES)}-point series, log_model and register_model (the forest model), "

@@ -13,7 +13,7 @@ every run and model version back.
 
 from __future__ import annotations
 
-from adapters.tracking.team.base import CALLS, PARAMS, SERIES, TeamStore
+from adapters.tracking.team.base import CALLS, PARAMS, SERIES, WARMUP_TEAM_DAYS, TeamStore
 from adapters.tracking.team.clients import (
     Clients,
     PeakMemory,
@@ -22,8 +22,19 @@ from adapters.tracking.team.clients import (
     read_back,
 )
 
-__all__ = ["CALLS", "PARAMS", "SERIES", "Clients", "PeakMemory", "TeamError", "TeamStore",
-           "day_of_work", "read_back", "store"]  # fmt: skip
+__all__ = [
+    "CALLS",
+    "PARAMS",
+    "SERIES",
+    "WARMUP_TEAM_DAYS",
+    "Clients",
+    "PeakMemory",
+    "TeamError",
+    "TeamStore",
+    "day_of_work",
+    "read_back",
+    "store",
+]  # fmt: skip
 
 
 def store(tool: str, lean: bool = False) -> TeamStore:

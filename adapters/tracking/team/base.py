@@ -11,6 +11,9 @@ EXPERIMENT, WARMUP = "team", "warmup"  # the measured days' experiment, and the 
 MODEL_NAME, ALIAS = "team-model", "candidate"
 PARAMS = {"config": "forest", "n_estimators": "60", "owner": "team"}
 SERIES = [step / 100 for step in range(100)]  # the day's metric series, "loss" by step
+# untimed days the whole team does first (shared among the clients): as many as the
+# default MLflow server has workers, so that no worker meets its first request in a timed day
+WARMUP_TEAM_DAYS = 4
 CALLS = ("start_run", "log_params", "log_metrics", "log_model", "register_model", "end_run")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 import multiprocessing
 import os
 import queue
@@ -24,6 +25,7 @@ from adapters.tracking.team.base import (
     PARAMS,
     SERIES,
     WARMUP,
+    WARMUP_TEAM_DAYS,
     TeamStore,
 )
 
@@ -38,6 +40,8 @@ class Clients:
 
     def __init__(self, team: TeamStore, count: int, model_path: Path, timeout: float = 900):
         self.team, self.count, self.model_path, self.timeout = team, count, model_path, timeout
+        # every server worker has served a day before the clock starts, however few clients
+        self.warmup_days = max(1, math.ceil(WARMUP_TEAM_DAYS / count))
         context = multiprocessing.get_context("spawn")
         self.barrier = context.Barrier(count + 1)
         self.stopping = context.Value("i", 0)
@@ -52,13 +56,13 @@ class Clients:
         return {"tracker": self.team.tracker, "address": self.team.address(),
                 "model": str(self.model_path), "number": number, "barrier": self.barrier,
                 "stopping": self.stopping, "results": self.results,
-                "timeout": self.timeout}  # fmt: skip
+                "timeout": self.timeout, "warmup_days": self.warmup_days}  # fmt: skip
 
     def __enter__(self) -> Clients:
         try:
             for process in self.processes:
                 process.start()
-            for _ in self.processes:  # each one attached and did its warm-up day
+            for _ in self.processes:  # each one attached and did its warm-up days
                 ready = self._next()
                 if "failed" in ready:
                     raise TeamError(f"a client could not start: {ready['failed']}")
@@ -112,11 +116,14 @@ def _client(settings: dict) -> None:
         tracker = settings["tracker"].attach(settings["address"])
         model = joblib.load(settings["model"])
         label = f"c{settings['number']}"
-        warmup = day_of_work(tracker, model, WARMUP, f"{WARMUP}-model", f"{label}-warmup")
+        errors = []
+        for day in range(settings["warmup_days"]):
+            name = f"{label}-warmup{day}"
+            errors += day_of_work(tracker, model, WARMUP, f"{WARMUP}-model", name)["errors"]
     except Exception:
         results.put({"failed": traceback.format_exc(limit=3)[-1500:]})
         return
-    results.put({"errors": warmup["errors"]})
+    results.put({"errors": errors})
     for number in itertools.count():
         try:
             barrier.wait(settings["timeout"])
