@@ -53,6 +53,13 @@ def recorder(request, bench_options):
 
 
 @pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    """The test body's time, outside measured operations, is the trial's checks and probes."""
+    with harness.counting_checks():
+        yield
+
+
+@pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """A failed check fails the trial: the record of that (tool, rows) becomes ``failed``
     with the check's own message, whatever was timed before it."""

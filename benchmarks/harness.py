@@ -89,6 +89,7 @@ def progress(message: str) -> None:
 
 PHASE_MEASURING, PHASE_IDLE = "[phase] measuring", "[phase] idle"
 MEASURED = {"seconds": 0.0, "depth": 0}  # wall time this trial process spent measuring
+CHECKS = {"seconds": 0.0}  # wall time inside test bodies outside measured operations
 
 
 @contextlib.contextmanager
@@ -108,6 +109,19 @@ def measuring() -> Iterator[None]:
         if MEASURED["depth"] == 0:
             MEASURED["seconds"] += time.perf_counter() - started
             print(PHASE_IDLE, file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def counting_checks() -> Iterator[None]:
+    """Count a test's body (not its fixtures) as checks and probes, less what it measured."""
+    import time
+
+    started, measured = time.perf_counter(), MEASURED["seconds"]
+    try:
+        yield
+    finally:
+        elapsed = time.perf_counter() - started
+        CHECKS["seconds"] += max(elapsed - (MEASURED["seconds"] - measured), 0.0)
 
 
 SPREAD_TARGET = 0.05  # rounds stop early once IQR / median is at most this
@@ -204,6 +218,7 @@ class Recorder:
         for record in self.records.values():
             record.data = record.data or DATA_SOURCES.get(record.rows, {})
             record.measured_seconds = MEASURED["seconds"]
+            record.checks_seconds = CHECKS["seconds"]
         earlier = json.loads(self.out.read_text(encoding="utf-8")) if self.out.exists() else []
         records = earlier + [asdict(record) for record in self.records.values()]
         self.out.write_text(json.dumps(records, indent=1, default=str), encoding="utf-8")

@@ -79,9 +79,12 @@ class Record:
     variant: str = ""
     # peak RSS (MB) of the trial's process tree while measured operations ran
     measured_rss_mb: float | None = None
-    # wall seconds the trial spent inside measured operations (the rest of wall_seconds is
-    # harness overhead: process start, data, checks, probes)
+    # wall seconds the trial spent inside measured operations
     measured_seconds: float | None = None
+    # wall seconds inside the trial's tests but outside measured operations: correctness
+    # checks, feature probes, warm-ups, read-backs (the tools at work, untimed); the rest of
+    # wall_seconds is harness overhead: process start, imports, data, fixtures
+    checks_seconds: float | None = None
     # where the rows came from: {"source": "synthetic"} or {"source": path, "file_rows": n,
     # "resampled": bool, "seed": s}
     data: dict = field(default_factory=dict)

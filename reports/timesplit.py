@@ -1,5 +1,7 @@
-"""Where a run's time went: wall time per stage and tool, split into measured operations
-and harness overhead, and the slowest trials."""
+"""Where a run's time went: wall time per stage and tool, split into measured operations,
+checks and probes (the tools at work, untimed: correctness checks, feature probes,
+warm-ups, read-backs) and harness overhead (process start, imports, data, fixtures), and
+the slowest trials."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ from reports.results import Record
 
 
 def split(records: list[Record]) -> dict:
-    """{"rows": [[stage, tool, trials, wall s, measured s, measured share]], "total": [...],
+    """{"rows": [[stage, tool, trials, wall s, measured s, checks s, overhead s, measured
+    share]], "total": [trials, wall s, measured s, checks s, overhead s, measured share],
     "slowest": [[stage, tool, rows, wall s]]} over records that ran (wall time known)."""
     ran = [r for r in records if r.wall_seconds]
     groups: dict[tuple[str, str], list[Record]] = {}
@@ -26,7 +29,9 @@ def split(records: list[Record]) -> dict:
 def _figures(group: list[Record]) -> list:
     wall = sum(r.wall_seconds for r in group)
     measured = sum(r.measured_seconds or 0.0 for r in group)
-    return [len(group), wall, measured, measured / wall if wall else None]
+    checks = sum(r.checks_seconds or 0.0 for r in group)
+    overhead = max(wall - measured - checks, 0.0)
+    return [len(group), wall, measured, checks, overhead, measured / wall if wall else None]
 
 
 def lines(records: list[Record]) -> list[str]:
@@ -34,11 +39,13 @@ def lines(records: list[Record]) -> list[str]:
     result = split(records)
     if result["total"] is None:
         return []
-    trials, wall, measured, share = result["total"]
-    text = [f"time: {trials} trials, {wall:.0f} s wall, {measured:.0f} s in measured "
-            f"operations ({share:.0%}), {wall - measured:.0f} s overhead"]  # fmt: skip
-    for stage, tool, _, stage_wall, stage_measured, _ in result["rows"]:
-        text.append(f"  {stage}.{tool}: {stage_wall:.0f} s wall, {stage_measured:.0f} s measured")
+    trials, wall, measured, checks, overhead, share = result["total"]
+    text = [f"time: {trials} trials, {wall:.0f} s wall: {measured:.0f} s in measured "
+            f"operations ({share:.0%}), {checks:.0f} s in checks and probes, "
+            f"{overhead:.0f} s harness overhead"]  # fmt: skip
+    for stage, tool, _, stage_wall, stage_measured, stage_checks, *_ in result["rows"]:
+        text.append(f"  {stage}.{tool}: {stage_wall:.0f} s wall, {stage_measured:.0f} s "
+                    f"measured, {stage_checks:.0f} s checks and probes")  # fmt: skip
     text += [
         f"  slowest: {s}.{t} at {size(s, rows)}, {w:.0f} s" for s, t, rows, w in result["slowest"]
     ]

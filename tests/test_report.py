@@ -337,3 +337,17 @@ def test_a_report_of_team_runs_alone_renders_every_format(tmp_path):
     written = render.render([tmp_path / "r"], tmp_path / "out")
     assert {path.name for path in written} == {"report.html", "report.md", "report.pptx"}
     assert "Tracking, team set-up" in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_the_time_split_separates_measured_operations_checks_and_overhead():
+    from reports import timesplit
+
+    records = [
+        Record("validation", "a", 1_600, wall_seconds=10.0, measured_seconds=6.0,
+               checks_seconds=3.0),
+        Record("validation", "b", 1_600, wall_seconds=10.0, measured_seconds=2.0),
+    ]  # fmt: skip
+    result = timesplit.split(records)
+    assert result["total"] == [2, 20.0, 8.0, 3.0, 9.0, 0.4]
+    assert result["rows"][0] == ["validation", "a", 1, 10.0, 6.0, 3.0, 1.0, 0.6]
+    assert "3 s in checks and probes, 9 s harness overhead" in timesplit.lines(records)[0]
