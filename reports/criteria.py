@@ -111,16 +111,34 @@ def setup_scale(tools: list[str], setup_records: list[Record]) -> dict[str, dict
     """Scale for a stage measured at one size, from its set-up that grows the load (the team
     set-up: concurrent clients or runs): each tool gets the lowest marginal cost among its
     product's set-ups ('mlflow' and 'mlflow_server' from 'mlflow+postgresql' or
-    'mlflow+sqlite'). tool -> {"value": cost, "setup": the set-up's tool name}."""
-    values = scale(setup_records)
+    'mlflow+sqlite') that kept all their work under the load; a set-up that lost calls,
+    writes or outputs does not count. tool -> {"value": cost or None, "setup": name(s),
+    "lost": what was lost, when no set-up of the tool held}."""
+    values, lost = scale(setup_records), lost_work(setup_records)
     found = {}
     for tool in tools:
-        mine = [(value, setup) for setup, value in values.items()
-                if _same_product(tool, setup.split("+", 1)[0])]  # fmt: skip
-        if mine:
-            value, setup = min(mine)
-            found[tool] = {"value": value, "setup": setup}
+        mine = sorted((value, setup) for setup, value in values.items()
+                      if _same_product(tool, setup.split("+", 1)[0]))  # fmt: skip
+        held = [(value, setup) for value, setup in mine if setup not in lost]
+        if held:
+            found[tool] = {"value": held[0][0], "setup": held[0][1]}
+        elif mine:
+            found[tool] = {"value": None, "setup": ", ".join(setup for _, setup in mine),
+                           "lost": "; ".join(lost[setup] for _, setup in mine)}  # fmt: skip
     return found
+
+
+def lost_work(records: list[Record]) -> dict[str, str]:
+    """tool -> the first 0..1 correctness value below 1 and the size it was seen at."""
+    lost = {}
+    for record in sorted(ok(records), key=lambda r: r.rows):
+        for name, value in record.correctness.items():
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            right = 1.0 - value if name.startswith("false_") else value
+            if 0 <= value <= 1 and right < 1 and record.tool not in lost:
+                lost[record.tool] = f"{name.replace('_', ' ')} {right:.2f} at {record.rows:,}"
+    return lost
 
 
 def _same_product(tool: str, product: str) -> bool:

@@ -40,15 +40,18 @@ def _lines(ranking: Ranking, records: list[Record]) -> list[str]:
         lines.append(f"Speed at {size(ranking.stage, rows)} compares: {shown}.")
     if ranking.scale_from:
         unit = SIZE_UNITS.get(ranking.scale_section, "rows").split(" ")[-1].removesuffix("s")
-        taken = "; ".join(
-            f"{tool} from {entry['setup']} ({entry['value'] / 1e6:.3g} s per added {unit})"
-            for tool, entry in sorted(ranking.scale_from.items())
-        )
+        entries = sorted(ranking.scale_from.items())
+        held = [(tool, entry) for tool, entry in entries if entry["value"] is not None]
+        taken = "; ".join(f"{tool} from {entry['setup']} ({entry['value'] / 1e6:.3g} s per "
+                          f"added {unit})" for tool, entry in held)  # fmt: skip
+        lost = "; ".join(f"{tool} ({entry['setup']}: {entry['lost']} concurrent {unit}s)"
+                         for tool, entry in entries if entry["value"] is None)  # fmt: skip
         lines.append(
             f"This stage ran at one size, so scale comes from its set-up that grows the load "
             f"({ranking.scale_section}): the seconds each added concurrent {unit} adds to the "
-            f"work, each tool's best set-up: {taken}; tools without such a set-up get no "
-            "scale score."
+            f"work, each tool's best set-up that kept all its work: {taken or 'none'}. "
+            + (f"No scale score for tools that lost work under the load: {lost}. " if lost else "")
+            + "Tools without such a set-up get no scale score either."
         )
     if ranking.noise:
         lines.append(

@@ -178,7 +178,7 @@ def _grown_scale(records: list[Record], context: Context) -> dict[str, float]:
     stage = records[0].section if records else ""
     tools = sorted(criteria.largest(records))
     found = criteria.setup_scale(tools, context.grown.get(stage, []))
-    return {tool: entry["value"] for tool, entry in found.items()}
+    return {tool: entry["value"] for tool, entry in found.items() if entry["value"] is not None}
 
 
 def rank(records: list[Record], weights: dict[str, float],

@@ -165,25 +165,33 @@ def test_a_stage_run_at_one_size_takes_its_scale_from_the_team_set_up():
         timings = {"team_day_of_work": timing(seconds)}
         return Record("tracking", tool, clients, timings=timings, variant="team")
 
+    tools = ("mlflow", "mlflow_server", "trackio", "neptune", "baseline")
     single = [Record("tracking", tool, 1_600, timings={"log_params": timing(0.01)})
-              for tool in ("mlflow", "mlflow_server", "trackio", "neptune")]  # fmt: skip
+              for tool in tools]  # fmt: skip
     grown = [
         *(team("mlflow+postgresql", n, 2.0 + 0.1 * n) for n in (1, 4, 16)),  # 0.1 s a client
         *(team("mlflow+sqlite", n, 2.0 + 0.5 * n) for n in (1, 4, 16)),
         *(team("trackio", n, 1.0 + 1.0 * n) for n in (1, 4, 16)),  # serialised: 1 s a client
+        *(team("baseline", n, 0.01 * n) for n in (1, 4, 16)),  # the fastest, but it loses data:
     ]
+    grown[-1].correctness["model_versions_read_back"] = 0.54  # ... at 16 clients
     assert criteria.scale(single) == {}  # one size: nothing to fit
     context = scoring.Context(grown={"tracking": grown})
     ranking = scoring.rank(single, ONLY | {"scale": 1.0}, context)
     assert ranking.scale_section == "tracking-team"
     assert {t: e["setup"] for t, e in ranking.scale_from.items()} == {
-        "mlflow": "mlflow+postgresql", "mlflow_server": "mlflow+postgresql", "trackio": "trackio"
+        "mlflow": "mlflow+postgresql", "mlflow_server": "mlflow+postgresql", "trackio": "trackio",
+        "baseline": "baseline",
     }  # fmt: skip
     assert ranking.scores["scale"]["mlflow"] == pytest.approx(1.0)
     assert ranking.scores["scale"]["trackio"] == pytest.approx(0.1)
     assert "neptune" not in ranking.scores["scale"]  # no team set-up: no scale score
+    assert "baseline" not in ranking.scores["scale"]  # lost work under the load: none either
+    assert ranking.scale_from["baseline"]["lost"] == "model versions read back 0.54 at 16"
     lines = evidence.rests_on(ranking, single, {})["lines"]
     assert any("mlflow from mlflow+postgresql (0.1 s per added client)" in line for line in lines)
+    assert any("lost work under the load: baseline (baseline: model versions read back 0.54 at "
+               "16 concurrent clients)" in line for line in lines)  # fmt: skip
     # a stage that ran at several sizes keeps its own scale
     sized = [record("tool", rows, {"check": rows * 1e-6}) for rows in (1_000, 1_000_000)]
     elsewhere = scoring.Context(grown={"validation": grown})
