@@ -236,9 +236,9 @@ def team_expected(team_data, tmp_path_factory):
 @pytest.fixture(scope="module")
 def team_orchestrator(tool, rows, recorder):
     """The tool in its team set-up (set-up timed, steps recorded), closed afterwards."""
-    from adapters.orchestration.airflow_team import TEAM_TOOLS
+    from adapters.orchestration import team
 
-    with harness.opened(recorder, TEAM_TOOLS[tool](), rows, tool) as adapter:
+    with harness.opened(recorder, team.load(tool)(), rows, tool) as adapter:
         yield adapter
 
 

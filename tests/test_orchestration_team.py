@@ -10,9 +10,9 @@ import pytest
 
 from adapters import registry, servers, services
 from adapters.base import NotRunnable
-from adapters.orchestration import airflow_team
-from adapters.orchestration.airflow_team import TeamRun
 from adapters.orchestration.base import Outcome, StepRecord
+from adapters.orchestration.team import TeamRun
+from adapters.orchestration.team.airflow import AirflowCelery
 from scenarios import pipeline, wish
 
 pytestmark = pytest.mark.orchestration
@@ -47,7 +47,7 @@ def celery(data):
     missing = registry.missing("orchestration", "airflow")
     if missing:
         pytest.skip(f"not run: {missing}")
-    adapter = airflow_team.AirflowCelery()
+    adapter = AirflowCelery()
     try:
         adapter.__enter__()
     except NotRunnable as why:
@@ -106,7 +106,7 @@ def test_without_postgresql_the_tool_is_not_runnable_and_leaves_nothing(monkeypa
     monkeypatch.setattr(services, "postgres_binaries", absent)
     monkeypatch.delenv(services.POSTGRES_URL_ENV, raising=False)
     with pytest.raises(NotRunnable, match="install postgresql"):
-        airflow_team.AirflowCelery().__enter__()
+        AirflowCelery().__enter__()
     assert not psutil.Process().children(recursive=True)
 
 
