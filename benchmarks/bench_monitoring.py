@@ -148,8 +148,9 @@ def test_detection_quality(monitor, bench_options, recorder, tool, rows):
         for seed in range(QUALITY_SEEDS):
             harness.progress(f"detection quality: seed {seed + 1}/{QUALITY_SEEDS}")
             reference, fresh = _pair(bench_options, rows, seed)
-            for batch in drift.batches(fresh, seed):
-                verdicts = monitor.check(reference, batch.frame, f"s{seed}-{batch.name}")
+            batches = list(drift.batches(fresh, seed))
+            named = [(batch.frame, f"s{seed}-{batch.name}") for batch in batches]
+            for batch, verdicts in zip(batches, monitor.check_many(reference, named), strict=True):
                 tally.add(batch, set(drifted_columns(verdicts)))
         record.correctness |= tally.scores()
         record.details.setdefault("tables", []).extend(tally.tables())

@@ -185,3 +185,16 @@ def test_dashboard_says_what_serves_it_and_what_it_shows(monitor, data, tmp_path
     assert "not rendered" in board.note
     assert board.shown == board.expected
     assert len(board.expected['ALERTS{alertname="ColumnDrift"}']) == 3
+
+
+def test_checking_batches_together_gives_the_verdicts_of_checking_them_one_by_one(monitor, data):
+    reference, batches = data
+    named = [(batch.frame, f"many-{name}") for name, batch in batches.items()]
+    together = monitor.check_many(reference, named)
+    alone = [monitor.check(reference, frame, f"one-{name}") for frame, name in named]
+    assert [drifted_columns(v) for v in together] == [drifted_columns(v) for v in alone]
+    assert [[v.test for v in verdicts] for verdicts in together] == [
+        [v.test for v in verdicts] for verdicts in alone
+    ]
+    for many, one in zip(together, alone, strict=True):
+        assert [v.score for v in many] == pytest.approx([v.score for v in one])

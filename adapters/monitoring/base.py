@@ -98,6 +98,15 @@ class DriftMonitor(Adapter):
         Raises KeyError (wrapped as AdapterError) when a monitored column is missing.
         """
 
+    def check_many(
+        self, reference: pd.DataFrame, batches: list[tuple[pd.DataFrame, str]]
+    ) -> list[list[ColumnVerdict]]:
+        """The verdicts of :meth:`check` for each ``(frame, name)``, in order. A tool may
+        decide the batches together (Prometheus: one rule evaluation for all of them), with
+        the same verdicts; the last checked batch (for ``alert`` and ``report``) is then
+        whatever :meth:`check` last saw."""
+        return [self.check(reference, frame, name) for frame, name in batches]
+
     @abc.abstractmethod
     def report(self, directory: Path) -> Path:
         """Write the artifact a person looks at for the last check; returns its path."""

@@ -14,6 +14,7 @@ detection is the baseline's; what Prometheus adds is the alerting and the histor
 from __future__ import annotations
 
 import abc
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from adapters.monitoring.prometheus_stack import INTERVAL_SECONDS, PROGRAMS, Sta
 from adapters.monitoring.stats import STATISTICS_CODE, p_values
 
 GAUGES = '{__name__=~"drift_p_value|drift_distance"'  # + the batch label and "}"
+BATCH_NAME = re.compile(r"[A-Za-z0-9_.-]+")  # safe in a URL path and a PromQL regex as is
 NO_GRAFANA = (
     "generated with grafana-foundation-sdk, not rendered: no Grafana server here (Debian "
     "has no grafana package); each panel's PromQL was run against Prometheus"
@@ -58,7 +60,8 @@ def alert_rules(p_value_level: float, distance_level: float) -> str:
 """
 
 
-def push_statistics(pushgateway: str, batch: str, statistics: list[Statistic], rows: int):
+def push_statistics(pushgateway: str, batch: str, statistics: list[Statistic], rows: int,
+                    group: str = "") -> None:  # fmt: skip
     # one gauge per column, labelled with the batch, the column and the test
     lines = []
     for kind in sorted({s.kind for s in statistics}):
@@ -70,7 +73,7 @@ def push_statistics(pushgateway: str, batch: str, statistics: list[Statistic], r
         ]
     lines += ["# TYPE drift_batch_rows gauge", f'drift_batch_rows{{batch="{batch}"}} {rows}']
     body = ("\n".join(lines) + "\n").encode()
-    servers.http(f"{pushgateway}/metrics/job/drift", body, "PUT")
+    servers.http(f"{pushgateway}/metrics/job/drift{group}", body, "PUT")
 
 
 class PrometheusAlerting(DriftMonitor):
@@ -131,6 +134,37 @@ class PrometheusAlerting(DriftMonitor):
         values = _by_column(self.stack.query(selector))
         return [ColumnVerdict(s.column, s.column in firing, values[s.column], s.test)
                 for s in self.pushed]  # fmt: skip
+
+    def check_many(
+        self, reference: pd.DataFrame, batches: list[tuple[pd.DataFrame, str]]
+    ) -> list[list[ColumnVerdict]]:
+        """Push every batch's statistics at once (a Pushgateway group per batch), wait for
+        one rule evaluation over all of them and read each batch's firing alerts: the
+        verdicts are still the rule's, with one scrape-and-evaluate wait instead of one per
+        batch. The groups are deleted afterwards."""
+        names = [name for _, name in batches]
+        if len(set(names)) < len(names) or not all(BATCH_NAME.fullmatch(n) for n in names):
+            return super().check_many(reference, batches)
+        self.require_columns(reference, *(frame for frame, _ in batches))
+        pushed = {name: self.statistics(reference, frame) for frame, name in batches}
+        moment, gateway = time.time(), self.stack.pushgateway
+        selector = f'{GAUGES},batch=~"{"|".join(names)}"}}'
+        try:
+            for frame, name in batches:
+                push_statistics(gateway, name, pushed[name], len(frame), f"/batch/{name}")
+            count = sum(len(statistics) for statistics in pushed.values())
+            rules = self.stack.wait_evaluated(selector, count, moment)
+            values: dict[str, dict[str, float]] = {}
+            for result in self.stack.query(selector):
+                labels = result["metric"]
+                values.setdefault(labels["batch"], {})[labels["column"]] = float(result["value"][1])
+        finally:
+            for name in names:
+                servers.http(f"{gateway}/metrics/job/drift/batch/{name}", None, "DELETE")
+        alerts = [a for rule in rules for a in rule["alerts"]]
+        return [[ColumnVerdict(s.column, s.column in firing_columns(alerts, name),
+                               values[name][s.column], s.test) for s in pushed[name]]
+                for name in names]  # fmt: skip
 
     def alert(self, batch: str, verdicts: list[ColumnVerdict]) -> Alert | None:
         """The drift alerts Prometheus reports firing for ``batch`` (the last checked)."""
