@@ -38,6 +38,14 @@ def _lines(ranking: Ranking, records: list[Record]) -> list[str]:
     for rows, operations in sorted(ranking.compared.items()):
         shown = ", ".join(operations) or "none (no operation did the same job in every tool)"
         lines.append(f"Speed at {size(ranking.stage, rows)} compares: {shown}.")
+    unit = SIZE_UNITS.get(ranking.stage, "rows")
+    if unit.startswith("concurrent"):
+        lines.append(
+            f"The {unit} and the servers they use all run on this one machine and share its "
+            "CPU cores (see the environment): at the larger loads they compete with each "
+            "other, which a team whose servers and clients run on separate machines would "
+            "not see; the figures are those of one machine."
+        )
     if ranking.scale_from:
         unit = SIZE_UNITS.get(ranking.scale_section, "rows").split(" ")[-1].removesuffix("s")
         entries = sorted(ranking.scale_from.items())
