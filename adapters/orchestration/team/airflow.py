@@ -54,8 +54,11 @@ class AirflowTeam(AirflowScheduler, TeamLoad):
         try:
             super()._until(ready, what, timeout)
         except RuntimeError as error:
-            logs = "\n".join(p.read_text(errors="replace") for p in self.home.glob("*.log"))
-            raise RuntimeError(f"{error}; last error logged: {last_exception(logs)}") from error
+            raise RuntimeError(f"{error}; last error logged: {self._last_logged()}") from error
+
+    def _last_logged(self) -> str:
+        logs = "\n".join(p.read_text(errors="replace") for p in self.home.glob("*.log"))
+        return last_exception(logs)
 
     def launch_together(self, name: str, run_dirs: list[Path]) -> list[TeamRun]:
         triggered = {}
@@ -65,7 +68,11 @@ class AirflowTeam(AirflowScheduler, TeamLoad):
                 f"/api/v2/dags/{name}/dagRuns",
                 json={"logical_date": None, "conf": {"run_dir": str(run_dir)}},
             )
-            triggered[reply.raise_for_status().json()["dag_run_id"]] = (run_dir, moment)
+            if reply.is_error:  # e.g. a 500: the api-server's own error says why
+                raise RuntimeError(f"triggering {name} answered {reply.status_code} "
+                                   f"{reply.reason_phrase}; last error logged: "
+                                   f"{self._last_logged()}")  # fmt: skip
+            triggered[reply.json()["dag_run_id"]] = (run_dir, moment)
         self._until(
             lambda: self._ended(name, set(triggered)),
             f"{len(run_dirs)} runs of {name}",
