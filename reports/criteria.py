@@ -129,8 +129,9 @@ def setup_scale(tools: list[str], setup_records: list[Record]) -> dict[str, dict
 
 
 def lost_work(records: list[Record]) -> dict[str, str]:
-    """tool -> the first 0..1 correctness value below 1 and the size it was seen at."""
-    lost = {}
+    """tool -> the first 0..1 correctness value below 1 and the size it was seen at, or
+    the smallest size at which its trial failed."""
+    lost = {tool: f"failed at {rows:,}" for tool, (rows, _) in failures(records).items()}
     for record in sorted(ok(records), key=lambda r: r.rows):
         for name, value in record.correctness.items():
             if isinstance(value, bool) or not isinstance(value, int | float):

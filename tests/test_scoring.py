@@ -175,6 +175,9 @@ def test_a_stage_run_at_one_size_takes_its_scale_from_the_team_set_up():
         *(team("baseline", n, 0.01 * n) for n in (1, 4, 16)),  # the fastest, but it loses data:
     ]
     grown[-1].correctness["model_versions_read_back"] = 0.54  # ... at 16 clients
+    # a set-up whose trial failed at a load does not hold it, whatever its slope before
+    grown += [team("trackio+server", n, 0.5) for n in (1, 4)]
+    grown.append(Record("tracking", "trackio+server", 16, "failed", "500", variant="team"))
     assert criteria.scale(single) == {}  # one size: nothing to fit
     context = scoring.Context(grown={"tracking": grown})
     ranking = scoring.rank(single, ONLY | {"scale": 1.0}, context)
@@ -188,6 +191,8 @@ def test_a_stage_run_at_one_size_takes_its_scale_from_the_team_set_up():
     assert "neptune" not in ranking.scores["scale"]  # no team set-up: no scale score
     assert "baseline" not in ranking.scores["scale"]  # lost work under the load: none either
     assert ranking.scale_from["baseline"]["lost"] == "model versions read back 0.54 at 16"
+    assert ranking.scale_from["trackio"]["setup"] == "trackio"  # not the flat one that failed
+    assert criteria.lost_work(grown)["trackio+server"] == "failed at 16"
     lines = evidence.rests_on(ranking, single, {})["lines"]
     assert any("mlflow from mlflow+postgresql (0.1 s per added client)" in line for line in lines)
     assert any("lost work under the load: baseline (baseline: model versions read back 0.54 at "
