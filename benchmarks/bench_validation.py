@@ -425,18 +425,8 @@ def test_spark_validate(
             warmup=0 if rows >= SPARK_ONE_ROUND_ROWS else 1,
         )  # fmt: skip
         recorder.timing(tool, rows, "validate", benchmark)
-        # at 10M rows one more pass of GX takes a quarter of an hour on 2 cores: no pass
-        # over the clean file there, so every flagged row that is not an injected defect
-        # counts against precision (at 1M the clean file gave no finding for any tool)
-        large = rows >= SPARK_ONE_ROUND_ROWS
-        on_clean = [] if large else check(work.clean)
+        on_clean = check(work.clean)
         _score_spark(record, findings, on_clean, truth, returns_rows)
-        if large:
-            del record.correctness["clean_frame_findings"]
-            record.details.setdefault("notes", []).append(
-                f"At {rows:,} rows the clean file was not validated (one more pass per tool): "
-                "false positives are counted on the defective file alone."
-            )
         median = record.timings.get("validate", {}).get("median")
         record.measures["rows_per_second"] = work.rows() / median if median else None
         record.details["workload"] = _made(work)
