@@ -219,18 +219,25 @@ def _fake_benchmark():
                            params=None, extra_info={}, cprofile_stats=None)  # fmt: skip
 
 
-def test_rounds_stop_early_when_the_spread_is_small_and_go_on_when_it_is_not():
+def test_rounds_stop_early_when_the_spread_is_small_and_go_on_when_it_is_not(monkeypatch):
     import itertools
     import time
 
     from benchmarks import harness
 
+    # a clock only the timed calls move: the test does not depend on the machine's load
+    now = [0.0]
+    monkeypatch.setattr(time, "perf_counter", lambda: now[0])
+
+    def takes(seconds: float) -> None:
+        now[0] += seconds
+
     steady = _fake_benchmark()
-    harness.measure(steady, "steady", time.sleep, 0.1, rounds=10, warmup=0)
-    assert steady.stats.stats.rounds <= 5  # IQR/median under 5 % soon after the minimum (3)
+    harness.measure(steady, "steady", takes, 0.1, rounds=10, warmup=0)
+    assert steady.stats.stats.rounds == harness.MIN_ROUNDS  # no spread: stop at the minimum
     pauses = itertools.cycle((0.001, 0.03))
     noisy = _fake_benchmark()
-    harness.measure(noisy, "noisy", lambda: time.sleep(next(pauses)), rounds=6, warmup=0)
+    harness.measure(noisy, "noisy", lambda: takes(next(pauses)), rounds=6, warmup=0)
     assert noisy.stats.stats.rounds == 6  # never settles: up to the maximum
 
 
