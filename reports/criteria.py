@@ -133,11 +133,8 @@ def lost_work(records: list[Record]) -> dict[str, str]:
     the smallest size at which its trial failed."""
     lost = {tool: f"failed at {rows:,}" for tool, (rows, _) in failures(records).items()}
     for record in sorted(ok(records), key=lambda r: r.rows):
-        for name, value in record.correctness.items():
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                continue
-            right = 1.0 - value if name.startswith("false_") else value
-            if 0 <= value <= 1 and right < 1 and record.tool not in lost:
+        for name, right in rates(record).items():
+            if right < 1 and record.tool not in lost:
                 lost[record.tool] = f"{name.replace('_', ' ')} {right:.2f} at {record.rows:,}"
     return lost
 
@@ -151,11 +148,18 @@ def correctness(records: list[Record]) -> dict[str, float]:
     counts are ignored). Rates named ``false_...`` are errors: 1 - rate counts."""
     values: dict[str, list[float]] = {}
     for record in ok(records):
-        for name, value in record.correctness.items():
-            if isinstance(value, bool) or (isinstance(value, float) and 0 <= value <= 1):
-                right = 1.0 - value if name.startswith("false_") else float(value)
-                values.setdefault(record.tool, []).append(right)
-    return {tool: sum(v) / len(v) for tool, v in values.items()}
+        values.setdefault(record.tool, []).extend(rates(record).values())
+    return {tool: sum(v) / len(v) for tool, v in values.items() if v}
+
+
+def rates(record: Record) -> dict[str, float]:
+    """The record's 0..1 correctness values as how right it was (rates and yes/no checks;
+    counts are ignored; ``false_...`` rates are errors, so 1 - rate)."""
+    found = {}
+    for name, value in record.correctness.items():
+        if isinstance(value, bool) or (isinstance(value, float) and 0 <= value <= 1):
+            found[name] = 1.0 - value if name.startswith("false_") else float(value)
+    return found
 
 
 def setup_effort(records: list[Record]) -> dict[str, float]:
