@@ -47,8 +47,10 @@ save:
 \tmkdir -p $(ARTEFACTS)/$(CONFIG)
 \tcp build/model-$(CONFIG).joblib $(ARTEFACTS)/$(CONFIG)/model.joblib
 
+# two calls: under make -j, the goals of one call (train save) would run at once
 model-%:
-\t$(MAKE) train save CONFIG=$*
+\t$(MAKE) train CONFIG=$*
+\t$(MAKE) save CONFIG=$*
 
 report:
 \tls -l $(ARTEFACTS)/*/model.joblib
