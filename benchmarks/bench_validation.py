@@ -5,11 +5,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from adapters import registry
 from benchmarks import harness
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 STAGE = "validation"
 SIZES = (1_600, 100_000, 1_000_000)
@@ -305,13 +309,15 @@ def parquet_workload(bench_options, rows):
 
 def _parquet_cache(rows: int) -> Path:
     import hashlib
+    import inspect
     import os
 
     from adapters.validation.spark import workload
     from scenarios import defects, wish
 
-    sources = (wish.__file__, defects.__file__, workload.__file__)
-    code = hashlib.sha256(b"".join(Path(s).read_bytes() for s in sources)).hexdigest()[:12]
+    sources = [Path(s).read_bytes() for s in (wish.__file__, defects.__file__, workload.__file__)]
+    sources += [inspect.getsource(f).encode() for f in (_synthetic_chunks, _renumbered)]
+    code = hashlib.sha256(b"".join(sources)).hexdigest()[:12]
     home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     folder = home / "bakeoff" / "data" / f"wish-{code}-{rows}-parquet"
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -321,22 +327,46 @@ def _parquet_cache(rows: int) -> Path:
 def _synthetic_chunks(rows: int):
     """The synthetic frame, a million rows at a time, so ten million rows are written in
     bounded memory; up to a million, the cached frame. Above a million each chunk is the
-    cached million-row frame again with its own product ids (the copy number in the id's
-    first two hex digits, still a valid id, so no row repeats another chunk's) and, in
-    ``workload.write``, its own injected defects: generating ten distinct millions took
-    about an hour here, this takes a minute. Validation cost does not depend on how varied
-    the values are; the record's details say how the rows were made."""
+    cached million-row frame again under its own product ids and, in ``workload.write``,
+    with its own injected defects: generating ten distinct millions took about an hour
+    here, this takes a minute. Validation cost does not depend on how varied the values
+    are; the record's details say how the rows were made. See ``_renumbered``."""
     if rows <= PARQUET_CHUNK_ROWS:
         yield harness.cached_synthetic(rows)
         return
     million = harness.cached_synthetic(PARQUET_CHUNK_ROWS)
     for number, start in enumerate(range(0, rows, PARQUET_CHUNK_ROWS)):
         harness.progress(f"writing rows {start:,} to {start + PARQUET_CHUNK_ROWS:,}")
-        chunk = million.head(rows - start).copy()
-        if number:
-            ids = chunk["product_id"].astype("string")
-            chunk["product_id"] = (f"{number:02x}" + ids.str.slice(2)).where(ids.notna(), None)
-        yield chunk
+        yield _renumbered(million.head(rows - start), number)
+
+
+def _renumbered(chunk: pd.DataFrame, number: int) -> pd.DataFrame:
+    """Copy ``number`` of the million-row frame: the first byte of every product id
+    XOR ``number`` (a one-to-one map, so ids stay valid and distinct, and copy ``number``
+    never gives an id another copy gives), and the product URL and picture follow the new
+    id. No row of one copy equals a row of another under the duplicate rule (all
+    columns), even where a defect later overwrites or removes the product id: the URL
+    still differs. Replacing the byte instead (the first version) left the rows whose id
+    already started with it unchanged, 1 in 256, and the duplicate rule rightly flagged
+    about 32,000 of them at 10M rows."""
+    if number >= 256:
+        raise ValueError("at most 256 copies of the million-row frame (25.6M rows)")
+    chunk = chunk.copy()
+    if not number:
+        return chunk
+    ids = chunk["product_id"].astype("string")
+    first = ids.str.slice(0, 2).map(
+        lambda byte: f"{int(byte, 16) ^ number:02x}", na_action="ignore"
+    )
+    renumbered = (first + ids.str.slice(2)).where(ids.notna(), None)
+    chunk["product_id"] = renumbered
+    chunk["product_url"] = "https://www.wish.com/c/" + renumbered.fillna(f"copy-{number}")
+    chunk["product_picture"] = (
+        "https://contestimg.wish.com/api/webimage/"
+        + renumbered.fillna(f"copy-{number}")
+        + "-medium.jpg"
+    )
+    return chunk
 
 
 def _written(write, folder: Path):

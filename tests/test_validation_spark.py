@@ -71,3 +71,21 @@ def test_stop_leaves_no_jvm(spark):
     session.stop(spark)
     assert jvm.poll() is not None
     assert not [c for c in psutil.Process().children(recursive=True) if "java" in c.name()]
+
+
+def test_copies_of_a_frame_repeat_no_row_but_the_injected_duplicates(tmp_path):
+    """Above a million rows the Spark workload is copies of the million-row frame: no row
+    of one copy may equal a row of another under the duplicate rule (all columns), or the
+    validators would rightly flag rows nobody injected."""
+    from adapters.validation.rules import RULES
+    from adapters.validation.spark import workload
+    from benchmarks.bench_validation import _renumbered
+    from scenarios import wish
+
+    frame = wish.generate(3000, seed=3)
+    made = workload.write([_renumbered(frame, number) for number in range(6)], tmp_path)
+    table = workload.read_pandas(made.defective)
+    (rule,) = [rule for rule in RULES if rule.check == "unique_rows"]
+    repeated = set(table.index[table.duplicated(subset=list(rule.parts), keep="first")])
+    assert repeated == {row for kind, row in made.truth() if kind == "duplicate_row"}
+    assert table["product_id"].dropna().str.fullmatch(r"[0-9a-f]{24}").mean() > 0.98
