@@ -21,9 +21,21 @@ class AdapterError(RuntimeError):
     """A tool failed during an operation; ``__cause__`` holds the tool's own exception."""
 
     def __init__(self, stage: str, tool: str, operation: str, cause: BaseException):
-        first_line = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
-        super().__init__(f"{stage}.{tool} failed in {operation}: {first_line}")
+        super().__init__(f"{stage}.{tool} failed in {operation}: {_summary(cause)}")
         self.stage, self.tool, self.operation = stage, tool, operation
+
+
+def _summary(cause: BaseException) -> str:
+    """The cause's first line; for an error raised in Spark's JVM (Py4J's first line only
+    says which call failed, "An error occurred while calling o221.count."), also the Java
+    exception's line, which says why (e.g. an OutOfMemoryError)."""
+    lines = [line.strip() for line in str(cause).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(cause).__name__
+    if lines[0].startswith("An error occurred while calling") and len(lines) > 1:
+        java = lines[1].lstrip(": ")
+        return f"{lines[0]} {java if len(java) <= 400 else java[:150] + ' ... ' + java[-250:]}"
+    return lines[0]
 
 
 class NotSupported(RuntimeError):

@@ -284,3 +284,23 @@ def test_a_stopped_trial_leaves_no_server_it_started_in_its_own_session(tmp_path
     assert outcome.timed_out
     server = int(pid_file.read_text())
     assert not psutil.pid_exists(server) or psutil.Process(server).status() == "zombie"
+
+
+def test_a_spark_jvm_error_says_why_not_only_which_call():
+    from adapters.base import AdapterError
+
+    cause = RuntimeError(
+        "An error occurred while calling o221.count.\n"
+        ": org.apache.spark.SparkException: Job aborted due to stage failure: "
+        + "x"
+        * 500
+        + " (executor driver): java.lang.OutOfMemoryError: Java heap space\n"
+        "\tat org.apache.spark.Something(Something.scala:1)"
+    )
+    message = str(AdapterError("validation", "pandera+spark", "validate", cause))
+    assert message.startswith("validation.pandera+spark failed in validate: An error occurred")
+    assert "SparkException" in message and message.endswith(
+        "java.lang.OutOfMemoryError: Java heap space"
+    )
+    plain = AdapterError("tracking", "mlflow", "log", ValueError("bad\nsecond"))
+    assert str(plain) == "tracking.mlflow failed in log: bad"
