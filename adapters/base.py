@@ -81,6 +81,11 @@ class Adapter:
             if method is not None and not getattr(method, "_wrapped", False):
                 setattr(cls, operation, _wrap(method, operation))
 
+    def explained(self, error: Exception) -> Exception:
+        """The error as the user should read it (an adapter whose tool hides the real cause
+        behind another error overrides this); by default, the error itself."""
+        return error
+
     def step(self, description: str, action: Callable[[], object] | None = None):
         """Run ``action`` (if given) and record it as one executed setup step."""
         started = time.perf_counter()
@@ -119,7 +124,8 @@ def _wrap(method: Callable, operation: str) -> Callable:
         except _PASS_THROUGH:
             raise
         except Exception as error:
-            raise AdapterError(self.stage, self.name, operation, error) from error
+            cause = self.explained(error)
+            raise AdapterError(self.stage, self.name, operation, cause) from error
 
     wrapper._wrapped = True
     return wrapper

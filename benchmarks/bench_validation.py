@@ -440,6 +440,7 @@ def test_spark_validate(
 ):
     """From the Parquet file to the findings: Spark reads it inside its jobs, the pandas
     tools read it inside the timed call too, so the operation is the same for all."""
+    from adapters.validation.spark import session
     from adapters.validation.spark.workload import read_pandas
 
     validator, work = spark_validator, parquet_workload
@@ -460,7 +461,9 @@ def test_spark_validate(
         median = record.timings.get("validate", {}).get("median")
         record.measures["rows_per_second"] = work.rows() / median if median else None
         record.details["workload"] = _made(work)
-        record.details["non_default_settings"] = list(validator.non_default_settings)
+        record.details["non_default_settings"] = list(validator.non_default_settings) + (
+            session.non_default_settings() if hasattr(validator, "spark") else []
+        )
         record.details["tables"] = [
             per_kind_table(_pairs(findings) - _pairs(on_clean), truth) if returns_rows else None,
             returned_table(findings),

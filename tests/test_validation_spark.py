@@ -89,3 +89,34 @@ def test_copies_of_a_frame_repeat_no_row_but_the_injected_duplicates(tmp_path):
     repeated = set(table.index[table.duplicated(subset=list(rule.parts), keep="first")])
     assert repeated == {row for kind, row in made.truth() if kind == "duplicate_row"}
     assert table["product_id"].dropna().str.fullmatch(r"[0-9a-f]{24}").mean() > 0.98
+
+
+@pytest.mark.parametrize(
+    ("code", "says"), [(52, "ran out of heap"), (9, "exited with code 9"), (None, None)]
+)
+def test_a_call_that_lost_the_jvm_names_the_jvm(monkeypatch, code, says):
+    """GX reports a JVM that died under it as '[Errno 111] Connection refused'; the error
+    the user reads says the JVM died, and why when Spark's exit code tells (52: heap)."""
+    import subprocess
+
+    from adapters.base import AdapterError
+    from adapters.validation.spark import session
+    from adapters.validation.spark.baseline import SparkBaseline
+
+    script = "sleep 30" if code is None else f"exit {code}"
+    process = subprocess.Popen(["sh", "-c", script])
+    monkeypatch.setattr(session, "jvm_process", lambda: process)
+
+    class Lost(SparkBaseline):
+        def validate(self, frame):
+            raise ConnectionRefusedError(111, "Connection refused")
+
+    try:
+        with pytest.raises(AdapterError) as raised:
+            Lost(spark=None).validate(None)
+    finally:
+        process.kill()
+        process.wait()
+    message = str(raised.value)
+    assert "Connection refused" in message
+    assert (says in message) if says else "JVM" not in message

@@ -32,6 +32,14 @@ class SparkValidator(Validator):
         """Why this tool cannot run on the installed PySpark (None: it can)."""
         return None
 
+    def explained(self, error: Exception) -> Exception:
+        """When Spark's JVM died under the call, that is the cause (the tool itself often
+        reports only '[Errno 111] Connection refused' from the lost gateway)."""
+        from adapters.validation.spark import session
+
+        death = session.jvm_exit()
+        return RuntimeError(f"{death}; the tool said: {error}") if death else error
+
     def read(self, path):
         """The Parquet file at ``path`` as a (lazy) Spark DataFrame."""
         return self.spark.read.parquet(str(path))

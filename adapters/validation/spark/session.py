@@ -1,9 +1,13 @@
 """The embedded Spark a trial runs on: started once, stopped with its JVM.
 
 ``local[2]`` on 127.0.0.1 with the UI off, unless ``BAKEOFF_SPARK_MASTER`` (``bakeoff run
---spark-master``) names an existing cluster. PySpark starts its JVM as a child process
-(``spark-submit``); :func:`stop` ends the SparkContext *and* that JVM, which PySpark
-otherwise keeps for the life of the Python process.
+--spark-master``) names an existing cluster. The driver gets :data:`DRIVER_MEMORY` of heap
+instead of Spark's default 1g (``BAKEOFF_SPARK_DRIVER_MEMORY`` to change it): with 1g,
+Great Expectations' Spark engine ran out of heap caching the 10M-row file (Spark's JVM
+exits with code 52 then), and every Spark tool gets the same setting.
+
+PySpark starts its JVM as a child process (``spark-submit``); :func:`stop` ends the
+SparkContext *and* that JVM, which PySpark otherwise keeps for the life of the Python process.
 """
 
 from __future__ import annotations
@@ -19,8 +23,28 @@ JAVA_17 = Path("/usr/lib/jvm/java-17-openjdk-amd64")
 HINT = "install the spark extra (pip install -e '.[spark]') and Java 17 (openjdk-17-jre-headless)"
 
 
+DRIVER_MEMORY = "6g"
+DEFAULT_DRIVER_MEMORY = "1g"
+OOM_EXIT_CODE = 52  # SparkExitCode.OOM: the JVM ran out of heap
+
+
 def master() -> str:
     return os.environ.get("BAKEOFF_SPARK_MASTER") or "local[2]"
+
+
+def driver_memory() -> str:
+    return os.environ.get("BAKEOFF_SPARK_DRIVER_MEMORY") or DRIVER_MEMORY
+
+
+def non_default_settings() -> list[str]:
+    """What the session asks of Spark beyond its defaults, as the report lists it."""
+    memory = driver_memory()
+    if memory == DEFAULT_DRIVER_MEMORY:
+        return []
+    return [
+        f"spark.driver.memory={memory} for every Spark tool (default: "
+        f"{DEFAULT_DRIVER_MEMORY}, with which Great Expectations ran out of heap at 10M rows)"
+    ]
 
 
 def start():
@@ -39,6 +63,7 @@ def start():
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.ui.enabled", "false")
+        .config("spark.driver.memory", driver_memory())
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .getOrCreate()
     )
@@ -52,6 +77,25 @@ def jvm_process():
 
     gateway = SparkContext._gateway
     return getattr(gateway, "proc", None) if gateway else None
+
+
+def jvm_exit() -> str | None:
+    """Why the JVM behind the session is gone (None while it runs, after up to 3 s: call
+    it when a call failed): a tool that loses it mid-call often reports only a refused
+    connection."""
+    process = jvm_process()
+    if process is None:
+        return None
+    try:  # a JVM that lost its heap may still be shutting down when the tool reports
+        code = process.wait(timeout=3)
+    except subprocess.TimeoutExpired:
+        return None
+    if code == OOM_EXIT_CODE:
+        return (
+            f"Spark's JVM ran out of heap (java.lang.OutOfMemoryError, exit code {code}); "
+            f"give the driver more than {driver_memory()} with BAKEOFF_SPARK_DRIVER_MEMORY"
+        )
+    return f"Spark's JVM exited with code {code} (its log is on this run's standard error)"
 
 
 def stop(spark) -> None:
