@@ -74,15 +74,32 @@ def _lines(ranking: Ranking, records: list[Record]) -> list[str]:
                 f"{record.tool} at {record.rows:,} rows, {operation}: not equivalent "
                 f"({why}); shown, left out of speed and scale."
             )
-        for setting in record.details.get("non_default_settings", []):
-            lines.append(f"{record.tool}: bakeoff asks for more than the default: {setting}.")
         source = record.data
         if source.get("resampled"):
             lines.append(
                 f"{record.tool} at {record.rows:,} rows ran on {source['source']} "
                 f"({source['file_rows']:,} rows), resampled with seed {source['seed']}."
             )
-    return list(dict.fromkeys(lines))
+    return list(dict.fromkeys(lines + _settings_lines(records)))
+
+
+def _settings_lines(records: list[Record]) -> list[str]:
+    """One line per tool and non-default setting, with the sizes that ran with it: a
+    setting added later shows as such next to earlier runs that did not have it."""
+    sizes: dict[tuple[str, str], list[Record]] = {}
+    for record in records:
+        for setting in record.details.get("non_default_settings", []):
+            sizes.setdefault((record.tool, setting), []).append(record)
+    lines = []
+    for (tool, setting), having in sorted(sizes.items()):
+        all_sizes = {r.rows for r in records if r.tool == tool}
+        where = ""
+        if {r.rows for r in having} != all_sizes:
+            where = " at " + ", ".join(
+                size(r.stage, r.rows) for r in sorted(having, key=lambda r: r.rows)
+            )
+        lines.append(f"{tool}{where}: bakeoff asks for more than the default: {setting}.")
+    return lines
 
 
 def _scale_table(ranking: Ranking) -> dict | None:

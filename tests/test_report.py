@@ -351,3 +351,22 @@ def test_the_time_split_separates_measured_operations_checks_and_overhead():
     assert result["total"] == [2, 20.0, 8.0, 3.0, 9.0, 0.4]
     assert result["rows"][0] == ["validation", "a", 1, 10.0, 6.0, 3.0, 1.0, 0.6]
     assert "3 s in checks and probes, 9 s harness overhead" in timesplit.lines(records)[0]
+
+
+def test_a_non_default_setting_names_the_sizes_that_ran_with_it_unless_all_did():
+    from reports.evidence import _settings_lines
+
+    def record(tool, rows, settings):
+        return Record("validation", tool, rows, details={"non_default_settings": settings})
+
+    lines = _settings_lines(
+        [
+            record("gx", 1_000_000, ["result_format=COMPLETE"]),
+            record("gx", 10_000_000, ["result_format=COMPLETE", "driver memory 6g"]),
+            record("pandera", 1_000_000, []),
+        ]
+    )
+    assert lines == [
+        "gx at 10,000,000 rows: bakeoff asks for more than the default: driver memory 6g.",
+        "gx: bakeoff asks for more than the default: result_format=COMPLETE.",
+    ]
