@@ -35,8 +35,10 @@ def geometric_mean(values: list[float]) -> float | None:
 
 def compared_operations(records: list[Record]) -> dict[int, list[str]]:
     """rows -> operations timed, to contract, by every tool that completed that size and
-    met the contract of at least one operation; a tool that met none (e.g. Neptune offline,
-    whose writes nothing reads back) gets no speed score instead of emptying everyone's."""
+    met the contract of at least one operation besides starting up; a tool that met none
+    (e.g. Neptune offline, whose writes nothing reads back, or pandera+spark, which names
+    the broken rules but not the rows, and otherwise only started Spark) gets no speed
+    score instead of emptying everyone's."""
     compared = {}
     for rows in sorted({r.rows for r in ok(records)}):
         done = [_equivalent_operations(r) for r in ok(records) if r.rows == rows]
@@ -46,7 +48,14 @@ def compared_operations(records: list[Record]) -> dict[int, list[str]]:
 
 
 def _equivalent_operations(record: Record) -> set[str]:
-    return {op for op in record.timings if op != "setup" and op not in record.not_equivalent}
+    """The record's operations timed to contract; none when those are only start-ups
+    (``server_start``, ``session_start``): starting is not the work being compared."""
+    done = {op for op in record.timings if op != "setup" and op not in record.not_equivalent}
+    return done if any(not _start_up(op) for op in done) else set()
+
+
+def _start_up(operation: str) -> bool:
+    return operation.endswith("_start")
 
 
 def speed(records: list[Record]) -> dict[str, float]:

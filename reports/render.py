@@ -106,7 +106,7 @@ def stage_view(stage: str, entries: list[Entry]) -> StageView:
     view.features = feature_matrix([e.record for e in largest.values()])
     view.details = [
         {"tool": e.record.tool, "rows": e.record.rows, "user_code": e.record.user_code,
-         **e.record.details}
+         **e.record.details, "size": labels.size(e.record.section, e.record.rows)}
         for e in entries
         if e.record.details or e.record.user_code
     ]  # fmt: skip

@@ -201,3 +201,26 @@ def test_a_stage_run_at_one_size_takes_its_scale_from_the_team_set_up():
     sized = [record("tool", rows, {"check": rows * 1e-6}) for rows in (1_000, 1_000_000)]
     elsewhere = scoring.Context(grown={"validation": grown})
     assert scoring.rank(sized, ONLY | {"scale": 1.0}, elsewhere).scale_from == {}
+
+
+def test_a_tool_that_only_started_to_contract_gets_no_speed_and_leaves_the_work_compared():
+    """pandera+spark names broken rules, not rows (validate not equivalent): its Spark
+    start alone must not narrow the comparison to start-ups, nor keep it empty where the
+    pandas tools have no start-up at all."""
+    rows_only = "says which rules failed, not which rows"
+    records = [
+        record("pandas", 1_000, {"validate": 2.0}),
+        record("spark", 1_000, {"session_start": 5.0, "validate": 1.0}),
+        record("rules_only", 1_000, {"session_start": 4.0, "validate": 0.5},
+               not_equivalent={"validate": rows_only}),
+        record("spark", 10_000, {"session_start": 5.0, "validate": 10.0}),
+        record("slow_spark", 10_000, {"session_start": 5.0, "validate": 40.0}),
+        record("rules_only", 10_000, {"session_start": 4.0, "validate": 5.0},
+               not_equivalent={"validate": rows_only}),
+    ]  # fmt: skip
+    assert criteria.compared_operations(records) == {
+        1_000: ["validate"],
+        10_000: ["session_start", "validate"],
+    }
+    assert "rules_only" not in criteria.speed(records)
+    assert criteria.speed(records)["spark"] == 1.0
