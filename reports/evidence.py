@@ -71,13 +71,13 @@ def _lines(ranking: Ranking, records: list[Record]) -> list[str]:
     for record in sorted(records, key=lambda r: (r.tool, r.rows)):
         for operation, why in sorted(record.not_equivalent.items()):
             lines.append(
-                f"{record.tool} at {record.rows:,} rows, {operation}: not equivalent "
-                f"({why}); shown, left out of speed and scale."
+                f"{record.tool} at {size(record.section, record.rows)}, {operation}: not "
+                f"equivalent ({why}); shown, left out of speed and scale."
             )
         source = record.data
         if source.get("resampled"):
             lines.append(
-                f"{record.tool} at {record.rows:,} rows ran on {source['source']} "
+                f"{record.tool} at {size(record.section, record.rows)} ran on {source['source']} "
                 f"({source['file_rows']:,} rows), resampled with seed {source['seed']}."
             )
     return list(dict.fromkeys(lines + _settings_lines(records)))
@@ -96,7 +96,7 @@ def _settings_lines(records: list[Record]) -> list[str]:
         where = ""
         if {r.rows for r in having} != all_sizes:
             where = " at " + ", ".join(
-                size(r.stage, r.rows) for r in sorted(having, key=lambda r: r.rows)
+                size(r.section, r.rows) for r in sorted(having, key=lambda r: r.rows)
             )
         lines.append(f"{tool}{where}: bakeoff asks for more than the default: {setting}.")
     return lines
