@@ -359,13 +359,10 @@ def _renumbered(chunk: pd.DataFrame, number: int) -> pd.DataFrame:
         lambda byte: f"{int(byte, 16) ^ number:02x}", na_action="ignore"
     )
     renumbered = (first + ids.str.slice(2)).where(ids.notna(), None)
+    page = renumbered.fillna(f"copy-{number}")  # a page of its own without an id too
     chunk["product_id"] = renumbered
-    chunk["product_url"] = "https://www.wish.com/c/" + renumbered.fillna(f"copy-{number}")
-    chunk["product_picture"] = (
-        "https://contestimg.wish.com/api/webimage/"
-        + renumbered.fillna(f"copy-{number}")
-        + "-medium.jpg"
-    )
+    chunk["product_url"] = "https://www.wish.com/c/" + page
+    chunk["product_picture"] = "https://contestimg.wish.com/api/webimage/" + page + "-medium.jpg"
     return chunk
 
 
