@@ -14,3 +14,10 @@ def pytest_addoption(parser):
         "or 'spark' (validation on Spark); default: the stage's single-user set-up",
     )
     group.addoption("--bakeoff-out", default="", help="where to write the trial's records (JSON)")
+    group.addoption(
+        "--probe-rows",
+        type=int,
+        default=0,
+        help="run the feature probes only at this size (bakeoff run passes its smallest); "
+        "default: at every size",
+    )

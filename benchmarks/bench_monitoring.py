@@ -39,7 +39,7 @@ def _pair(bench_options, rows: int, seed: int):
     if bench_options.data:
         pair = drift.split_pair(loader.load_csv(bench_options.data), seed)
     else:
-        pair = drift.synthetic_pair(rows, seed)
+        pair = drift.synthetic_pair(rows, seed, generate=harness.cached_synthetic)
     return tuple(frame[list(drift.MONITORED)] for frame in pair)
 
 
@@ -160,7 +160,8 @@ def test_detection_quality(monitor, bench_options, recorder, tool, rows):
         )
 
 
-def test_features(monitor, workload, recorder, tool, rows):
+def test_features(monitor, workload, recorder, bench_options, tool, rows):
+    harness.skip_unless_probing(bench_options, rows)
     reference, unchanged, drifted = workload
     with harness.trial(recorder, tool, rows) as record, tempfile.TemporaryDirectory() as scratch:
         verdicts = monitor.check(reference, drifted.frame, "probe-drifted")

@@ -215,8 +215,9 @@ def test_storage(versioner, version_files, recorder, state, tool, rows):
         tables.append(_storage_table(versioner, stored, total))
 
 
-def test_features(versioner, version_files, recorder, state, tool, rows):
-    """Probes, each exercising one feature; the damaged-remote probe runs last."""
+def test_features(versioner, version_files, recorder, state, bench_options, tool, rows):
+    """Probes, each exercising one feature (once per tool, at the run's smallest size); the
+    damaged-remote probe runs last."""
     ids = state.get("ids", [])
     record = recorder.record(tool, rows)
     if record.status != "ok":
@@ -230,10 +231,11 @@ def test_features(versioner, version_files, recorder, state, tool, rows):
         "works offline": lambda: _offline_probe(versioner, ids, version_files),
         "damaged remote object is an error": lambda: _damage_probe(versioner, ids),
     }
-    features = state["features"]
-    for name, exercise in probes.items():
-        features[name] = harness.probe(exercise)
-    record.features = {name: features[name] for name in sorted(features)}
+    if harness.probes_here(bench_options, rows):
+        features = state["features"]
+        for name, exercise in probes.items():
+            features[name] = harness.probe(exercise)
+        record.features = {name: features[name] for name in sorted(features)}
     record.user_code = _user_code(versioner)
     record.details.setdefault("tables", []).append(_commands_table(state.get("commands", {})))
     record.details.setdefault("notes", []).append(_record_note(versioner, ids))

@@ -33,6 +33,7 @@ class Options:
     repeats: int
     out: Path | None
     variant: str = ""
+    probe_rows: int = 0  # the one size that runs the feature probes; 0: every size
 
 
 def options(config: pytest.Config, module) -> Options:
@@ -51,6 +52,7 @@ def options(config: pytest.Config, module) -> Options:
         config.getoption("--repeats") or default_repeats,
         Path(out) if out else None,
         variant,
+        config.getoption("--probe-rows") or 0,
     )
 
 
@@ -248,6 +250,20 @@ def probe(exercise: Callable[[], object]) -> dict:
     return {"ok": answer == "yes", "answer": answer, "evidence": evidence[:300]}
 
 
+def probes_here(opts: Options, rows: int) -> bool:
+    """Whether this size runs the feature probes. ``bakeoff run`` passes its smallest size
+    (``--probe-rows``): a feature works or not whatever the size, the report shows each
+    tool's probes from the size that ran them, and at a million rows one tool's probes
+    (an HTML report, inferred rules, a dashboard server) cost minutes of the run."""
+    return opts.probe_rows in (0, rows)
+
+
+def skip_unless_probing(opts: Options, rows: int) -> None:
+    """Skip a test made only of feature probes at a size that does not run them."""
+    if not probes_here(opts, rows):
+        pytest.skip(f"feature probes run once per tool, at {opts.probe_rows:,} rows")
+
+
 def record_probe(record: Record, feature: str, exercise: Callable[[], object]) -> None:
     """:func:`probe` one feature into ``record.features``."""
     record.features[feature] = probe(exercise)
@@ -342,9 +358,10 @@ def opened(recorder: Recorder, adapter: Adapter, rows: int, tool: str | None = N
 DATA_SEED = 20260305
 
 
-def cached_synthetic(rows: int):
+def cached_synthetic(rows: int, seed: int | None = None):
     """The synthetic frame of ``rows`` rows, generated once per (generator code, seed, rows)
-    and read back by every later trial (a pickle: the exact frame, NaN and None kept apart)."""
+    and read back by every later trial (a pickle: the exact frame, NaN and None kept apart).
+    ``seed`` None is the generator's default seed."""
     import hashlib
     import os
     import tempfile
@@ -355,10 +372,11 @@ def cached_synthetic(rows: int):
 
     code = hashlib.sha256(Path(wish.__file__).read_bytes()).hexdigest()[:12]
     home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    path = home / "bakeoff" / "data" / f"wish-{code}-{rows}.pkl"
+    seeded = "" if seed is None else f"-seed{seed}"
+    path = home / "bakeoff" / "data" / f"wish-{code}-{rows}{seeded}.pkl"
     if path.exists():
         return pd.read_pickle(path)
-    frame = wish.generate(rows)
+    frame = wish.generate(rows) if seed is None else wish.generate(rows, seed=seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
         frame.to_pickle(handle.name)

@@ -204,7 +204,7 @@ def _memory_while_measured(records: list[Record], tool: str) -> float | None:
 def features(records: list[Record]) -> dict[str, float]:
     """Share of probed features that worked (higher is better)."""
     return {r.tool: sum(bool(f.get("ok")) for f in r.features.values()) / len(r.features)
-            for r in largest(records).values() if r.features}  # fmt: skip
+            for r in probed(records).values()}  # fmt: skip
 
 
 def openness(tools: list[str], stage: str, facts: dict[str, dict]) -> dict[str, float]:
@@ -217,6 +217,12 @@ def openness(tools: list[str], stage: str, facts: dict[str, dict]) -> dict[str, 
         if known:
             result[tool] = sum(map(bool, known)) / len(known)
     return result
+
+
+def probed(records: list[Record]) -> dict[str, Record]:
+    """Each tool's ok record at its largest size that ran the feature probes (``bakeoff
+    run`` probes once per tool, at its smallest size)."""
+    return {r.tool: r for r in sorted(ok(records), key=lambda r: r.rows) if r.features}
 
 
 def largest(records: list[Record]) -> dict[str, Record]:

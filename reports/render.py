@@ -103,7 +103,9 @@ def stage_view(stage: str, entries: list[Entry]) -> StageView:
         for t, e in largest.items()
         if e.record.setup_steps
     ]
-    view.features = feature_matrix([e.record for e in largest.values()])
+    view.features = feature_matrix(
+        [e.record for e in entries if e.record.features], labels.size, stage
+    )
     view.details = [
         {"tool": e.record.tool, "rows": e.record.rows, "user_code": e.record.user_code,
          **e.record.details, "size": labels.size(e.record.section, e.record.rows)}
@@ -169,13 +171,21 @@ def _timing(record: Record, base: Record | None, operation: str) -> dict | None:
             "not_equivalent": why_not}  # fmt: skip
 
 
-def feature_matrix(records: list[Record]) -> dict | None:
-    names = list(dict.fromkeys(f for r in records for f in r.features))
+def feature_matrix(records: list[Record], size=None, section: str = "") -> dict | None:
+    """Each tool's probes from its largest size that ran them (``records`` sorted by size),
+    and the sizes they ran at ("probed at 1,600 rows")."""
+    chosen = {r.tool: r for r in records if r.features}
+    names = list(dict.fromkeys(f for r in chosen.values() for f in r.features))
     if not names:
         return None
+    sizes = sorted({r.rows for r in chosen.values()})
     return {
         "features": names,
-        "tools": [{"tool": r.tool, "cells": [r.features.get(n) for n in names]} for r in records],
+        "tools": [
+            {"tool": tool, "cells": [record.features.get(n) for n in names]}
+            for tool, record in chosen.items()
+        ],
+        "probed_at": ", ".join(size(section, rows) if size else f"{rows:,}" for rows in sizes),
     }
 
 

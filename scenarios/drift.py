@@ -102,14 +102,17 @@ def batches(fresh: pd.DataFrame, seed: int = 0) -> list[Batch]:
     return [inject(fresh, chosen, seed) for chosen in kinds]
 
 
-def synthetic_pair(rows: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(reference, fresh rows) of ``rows`` each: the two halves of one generated frame.
+def synthetic_pair(
+    rows: int, seed: int, generate: Callable[..., pd.DataFrame] = wish.generate
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(reference, fresh rows) of ``rows`` each: the two halves of one generated frame
+    (``generate(rows, seed=...)``: the benchmarks pass a cached ``wish.generate``).
 
     Halves of one frame share the generator's merchants, as next week's listings share
     this week's sellers; two separate ``generate`` calls would draw two different
     merchant populations, which a two-sample test rightly calls drift.
     """
-    return split_pair(wish.generate(2 * rows, seed=10_000 + seed), seed)
+    return split_pair(generate(2 * rows, seed=10_000 + seed), seed)
 
 
 def split_pair(frame: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:

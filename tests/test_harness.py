@@ -304,3 +304,12 @@ def test_a_spark_jvm_error_says_why_not_only_which_call():
     )
     plain = AdapterError("tracking", "mlflow", "log", ValueError("bad\nsecond"))
     assert str(plain) == "tracking.mlflow failed in log: bad"
+
+
+def test_feature_probes_run_at_the_probe_size_only_when_one_is_given():
+    from benchmarks.harness import Options, probes_here
+
+    every = Options((1_600, 1_000_000), None, (), 3, None)
+    once = Options((1_600, 1_000_000), None, (), 3, None, probe_rows=1_600)
+    assert probes_here(every, 1_000_000) and probes_here(every, 1_600)
+    assert probes_here(once, 1_600) and not probes_here(once, 1_000_000)

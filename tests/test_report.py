@@ -370,3 +370,20 @@ def test_a_non_default_setting_names_the_sizes_that_ran_with_it_unless_all_did()
         "gx at 10,000,000 rows: bakeoff asks for more than the default: driver memory 6g.",
         "gx: bakeoff asks for more than the default: result_format=COMPLETE.",
     ]
+
+
+def test_features_come_from_the_size_that_ran_the_probes():
+    """bakeoff run probes once per tool, at its smallest size: the larger sizes' records
+    carry no features, and neither the matrix nor the score may lose them."""
+    yes, no = {"ok": True, "answer": "yes"}, {"ok": False, "answer": "no"}
+    records = [
+        Record("validation", "a", 1_600, features={"html": yes, "infer": no}),
+        Record("validation", "a", 1_000_000),
+        Record("validation", "b", 1_600, features={"html": yes, "infer": yes}),
+        Record("validation", "b", 1_000_000),
+    ]
+    assert criteria.features(records) == {"a": 0.5, "b": 1.0}
+    matrix = render.feature_matrix(records, lambda section, rows: f"{rows:,} rows", "validation")
+    assert [row["tool"] for row in matrix["tools"]] == ["a", "b"]
+    assert matrix["tools"][0]["cells"] == [yes, no]
+    assert matrix["probed_at"] == "1,600 rows"
