@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import statistics
 import time
 from pathlib import Path
 
@@ -62,19 +63,34 @@ class Clock:
     def elapsed(self) -> float:
         return time.monotonic() - self.started
 
-    def estimate(self, section: str, tool: str, rows: int) -> float | None:
-        """Seconds this trial took last time, or the same tool's largest smaller size scaled
-        by rows; None when nothing is known."""
-        exact = self.history.get(self.key(section, tool, rows))
-        if exact is not None:
-            return exact
+    def _sizes(self, section: str, tool: str) -> dict[int, float]:
         prefix = f"{section}:{tool}:"
-        smaller = [(int(k[len(prefix):]), v) for k, v in self.history.items()
-                   if k.startswith(prefix) and int(k[len(prefix):]) < rows]  # fmt: skip
+        return {int(k[len(prefix) :]): v for k, v in self.history.items() if k.startswith(prefix)}
+
+    def estimate(self, section: str, tool: str, rows: int) -> float | None:
+        """Seconds this trial took last time; else extrapolated from the same tool's smaller
+        sizes: along the line through its two largest (a trial's fixed cost does not grow
+        with rows), or with one size, by how much the section's other tools grew between
+        the two sizes, or in proportion to rows (pessimistic); None when nothing is known."""
+        sizes = self._sizes(section, tool)
+        if rows in sizes:
+            return sizes[rows]
+        smaller = sorted((r, s) for r, s in sizes.items() if r < rows)
+        if len(smaller) >= 2:
+            (r1, s1), (r2, s2) = smaller[-2:]
+            return s2 + max((s2 - s1) / (r2 - r1), 0.0) * (rows - r2)
         if not smaller:
             return None
-        known_rows, seconds = max(smaller)
-        return seconds * rows / known_rows
+        known_rows, seconds = smaller[-1]
+        growth = [
+            other[rows] / other[known_rows]
+            for other in (self._sizes(section, t) for t in self._tools(section) if t != tool)
+            if other.get(known_rows) and rows in other
+        ]
+        return seconds * (statistics.median(growth) if growth else rows / known_rows)
+
+    def _tools(self, section: str) -> set[str]:
+        return {k.split(":")[1] for k in self.history if k.startswith(f"{section}:")}
 
     def remaining(self, trials: list[tuple[str, str, int]]) -> str:
         """'about 12 min 30 s left' for the trials still to run (plus how many are unknown)."""

@@ -257,6 +257,25 @@ def test_the_clock_estimates_from_earlier_runs_and_leaves_out_what_exceeds_the_b
     )
 
 
+def test_the_clock_extrapolates_a_size_it_never_timed_from_what_grows_with_rows(tmp_path):
+    from benchmarks.clock import Clock
+
+    earlier = Clock(folder=tmp_path)
+    for tool, small, middle, large in (("gx", 10.0, 20.0, None), ("baseline", 4.0, 5.0, 14.0)):
+        earlier.finished("validation", tool, 1_000, small)
+        earlier.finished("validation", tool, 100_000, middle)
+        if large:
+            earlier.finished("validation", tool, 1_000_000, large)
+    earlier.finished("monitoring", "evidently", 1_000, 3.0)
+    clock = Clock(folder=tmp_path)
+    # two sizes: along their line (10 s more per 99,000 rows), not 200 s in proportion
+    assert clock.estimate("validation", "gx", 1_000_000) == pytest.approx(20 + 10 / 99_000 * 9e5)
+    # one size: as much as the stage's other tools grew between those sizes (5/4)
+    earlier.finished("monitoring", "other", 1_000, 2.0)
+    earlier.finished("monitoring", "other", 100_000, 2.5)
+    assert Clock(folder=tmp_path).estimate("monitoring", "evidently", 100_000) == 3.75
+
+
 def test_a_bad_budget_is_refused_in_one_sentence(tmp_path):
     done = bakeoff("run", "--stage", "validation", "--budget", "soon", "--results", str(tmp_path))
     assert done.returncode == 2 and "write e.g. 20m" in done.stderr
