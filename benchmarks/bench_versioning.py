@@ -71,23 +71,44 @@ def versioner(tool, rows, recorder):
 
 @pytest.fixture(scope="module")
 def version_files(bench_options, rows):
-    """The history written as CSV files in a temporary directory, removed afterwards."""
-    from scenarios import history
+    """The history written as CSV files: synthetic histories once per (code, rows) into
+    the user's cache folder, read-only from then on (the tools copy them); a user's file
+    into a temporary directory, removed afterwards."""
+    from scenarios import history, wish
 
     count = 2 if rows >= LARGE else len(history.VERSION_NAMES)
+    if bench_options.data:
+        with tempfile.TemporaryDirectory(prefix="bakeoff-history-") as folder:
+            yield _write_history(bench_options, rows, count, Path(folder))
+        return
+    harness.DATA_SOURCES[rows] = {"source": "synthetic", "rows": rows}
+    folder = harness.cached_folder(
+        f"history-{rows}-{count}",
+        (history.__file__, wish.__file__),
+        lambda folder: _write_history(bench_options, rows, count, folder),
+    )
+    yield _read_history(folder)
+
+
+def _write_history(bench_options, rows: int, count: int, folder: Path) -> list[VersionFile]:
+    from scenarios import history
+
     frame = harness.synthetic_or_user_frame(bench_options, rows)
-    with tempfile.TemporaryDirectory(prefix="bakeoff-history-") as folder:
-        files = []
-        for version in history.history(frame, versions=count):
-            harness.progress(f"writing version '{version.name}'")
-            path = history.write_version(version, Path(folder) / f"{version.name}.csv")
-            files.append(
-                VersionFile(
-                    version.name, version.change, path, file_digest(path), path.stat().st_size
-                )
-            )
-        del frame, version  # the tools see the files: free the frames before timing
-        yield files
+    files = []
+    for version in history.history(frame, versions=count):
+        harness.progress(f"writing version '{version.name}'")
+        path = history.write_version(version, folder / f"{version.name}.csv")
+        files.append(
+            VersionFile(version.name, version.change, path, file_digest(path), path.stat().st_size)
+        )
+    manifest = [{**vars(f), "path": f.path.name} for f in files]
+    (folder / "versions.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return files
+
+
+def _read_history(folder: Path) -> list[VersionFile]:
+    manifest = json.loads((folder / "versions.json").read_text(encoding="utf-8"))
+    return [VersionFile(**{**entry, "path": folder / entry["path"]}) for entry in manifest]
 
 
 def _check_free_disk(rows: int) -> None:

@@ -384,6 +384,33 @@ def cached_synthetic(rows: int, seed: int | None = None):
     return frame
 
 
+def cached_folder(name: str, code: tuple[str, ...], build: Callable[[Path], object]) -> Path:
+    """A folder of workload files in the user's cache, built once per (``name``, source of
+    the ``code`` files that make it) by ``build(folder)`` and read-only from then on; built
+    in a scratch folder and renamed, so a reader never sees half of it."""
+    import hashlib
+    import os
+    import shutil
+    import tempfile
+
+    digest = hashlib.sha256(b"".join(Path(f).read_bytes() for f in code)).hexdigest()[:12]
+    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bakeoff" / "data"
+    path = home / f"{name}-{digest}"
+    if path.is_dir():
+        return path
+    home.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=home))
+    try:
+        build(scratch)
+        os.replace(scratch, path)
+    except OSError:
+        if not path.is_dir():  # not a concurrent writer that got there first
+            raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return path
+
+
 DATA_SOURCES: dict[int, dict] = {}  # rows -> where that size's frame came from
 
 

@@ -332,3 +332,23 @@ def test_feature_probes_run_at_the_probe_size_only_when_one_is_given():
     once = Options((1_600, 1_000_000), None, (), 3, None, probe_rows=1_600)
     assert probes_here(every, 1_000_000) and probes_here(every, 1_600)
     assert probes_here(once, 1_600) and not probes_here(once, 1_000_000)
+
+
+def test_a_cached_workload_folder_is_built_once_and_follows_its_code(tmp_path, monkeypatch):
+    from benchmarks.harness import cached_folder
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    code = tmp_path / "maker.py"
+    code.write_text("v1")
+    built = []
+
+    def build(folder):
+        built.append(folder)
+        (folder / "data.csv").write_text("a\n1\n")
+
+    first = cached_folder("history-10-2", (str(code),), build)
+    again = cached_folder("history-10-2", (str(code),), build)
+    assert first == again and len(built) == 1 and (first / "data.csv").read_text() == "a\n1\n"
+    code.write_text("v2")  # the code that makes the files changed: built anew
+    assert cached_folder("history-10-2", (str(code),), build) != first and len(built) == 2
+    assert not [p for p in first.parent.iterdir() if p.name.startswith(".")]  # no scratch left
