@@ -11,16 +11,21 @@ from reports.results import Record
 
 def split(records: list[Record]) -> dict:
     """{"rows": [[stage, tool, trials, wall s, measured s, checks s, overhead s, measured
-    share]], "total": [trials, wall s, measured s, checks s, overhead s, measured share],
+    share]], "stages": [[stage, the same figures]], "total": [trials, wall s, measured s,
+    checks s, overhead s, measured share],
     "slowest": [[stage, tool, rows, wall s]]} over records that ran (wall time known)."""
     ran = [r for r in records if r.wall_seconds]
     groups: dict[tuple[str, str], list[Record]] = {}
     for record in ran:
         groups.setdefault((record.section, record.tool), []).append(record)
     rows = [[stage, tool, *_figures(group)] for (stage, tool), group in sorted(groups.items())]
+    sections: dict[str, list[Record]] = {}
+    for record in ran:
+        sections.setdefault(record.section, []).append(record)
     slowest = sorted(ran, key=lambda r: -r.wall_seconds)[:5]
     return {
         "rows": rows,
+        "stages": [[section, *_figures(group)] for section, group in sorted(sections.items())],
         "total": _figures(ran) if ran else None,
         "slowest": [[r.section, r.tool, r.rows, r.wall_seconds] for r in slowest],
     }
@@ -43,9 +48,13 @@ def lines(records: list[Record]) -> list[str]:
     text = [f"time: {trials} trials, {wall:.0f} s wall: {measured:.0f} s in measured "
             f"operations ({share:.0%}), {checks:.0f} s in checks and probes, "
             f"{overhead:.0f} s harness overhead"]  # fmt: skip
-    for stage, tool, _, stage_wall, stage_measured, stage_checks, *_ in result["rows"]:
-        text.append(f"  {stage}.{tool}: {stage_wall:.0f} s wall, {stage_measured:.0f} s "
-                    f"measured, {stage_checks:.0f} s checks and probes")  # fmt: skip
+    for section, _, section_wall, section_measured, _, _, section_share in result["stages"]:
+        text.append(f"  {section}: {section_wall:.0f} s wall, {section_measured:.0f} s "
+                    f"measured ({section_share:.0%})")  # fmt: skip
+        for stage, tool, _, tool_wall, tool_measured, tool_checks, *_ in result["rows"]:
+            if stage == section:
+                text.append(f"    {tool}: {tool_wall:.0f} s wall, {tool_measured:.0f} s "
+                            f"measured, {tool_checks:.0f} s checks and probes")  # fmt: skip
     text += [
         f"  slowest: {s}.{t} at {size(s, rows)}, {w:.0f} s" for s, t, rows, w in result["slowest"]
     ]
