@@ -177,8 +177,7 @@ def test_operation(
         pytest.skip(f"{tool} has no {operation}")
     with harness.trial(recorder, tool, rows) as record:
         try:
-            with harness.measuring():  # the first call doubles as the probe (unsupported
-                call()  # raises here) and as the untimed warm-up
+            call()  # the first call doubles as the probe (unsupported raises here) and warm-up
         except NotSupported as error:
             record.details.setdefault("notes", []).append(str(error))
             tracker.end_run(started[0])

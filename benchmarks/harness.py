@@ -113,6 +113,12 @@ def measuring() -> Iterator[None]:
             print(PHASE_IDLE, file=sys.stderr, flush=True)
 
 
+def untimed(seconds: float) -> None:
+    """Count ``seconds`` spent inside :func:`measuring` but in no timing (warm-ups) as
+    checks and probes, not as measured: the time split's measured share is timed work."""
+    MEASURED["seconds"] -= seconds
+
+
 @contextlib.contextmanager
 def counting_checks() -> Iterator[None]:
     """Count a test's body (not its fixtures) as checks and probes, less what it measured."""
@@ -150,10 +156,12 @@ def measure(benchmark, label: str, func: Callable, *args, rounds: int, warmup: i
     if benchmark.disabled:  # --benchmark-disable: the checks run on one untimed call
         return func(*args)
     result, samples = None, []
-    with measuring():
+    with measuring():  # warm-ups too: their memory is the tool's
+        warm_started = time.perf_counter()
         for call in range(warmup):
             progress(f"{label}: warm-up {call + 1}/{warmup}")
             result = func(*args)
+        untimed(time.perf_counter() - warm_started)
         while len(samples) < rounds:
             progress(f"{label}: round {len(samples) + 1} of at most {rounds}")
             enabled = gc.isenabled()

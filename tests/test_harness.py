@@ -241,6 +241,25 @@ def test_rounds_stop_early_when_the_spread_is_small_and_go_on_when_it_is_not(mon
     assert noisy.stats.stats.rounds == 6  # never settles: up to the maximum
 
 
+def test_warm_ups_count_as_checks_not_as_measured_time(monkeypatch):
+    import time
+
+    from benchmarks import harness
+
+    now = [0.0]
+    monkeypatch.setattr(time, "perf_counter", lambda: now[0])
+    monkeypatch.setitem(harness.MEASURED, "seconds", 0.0)
+    monkeypatch.setitem(harness.CHECKS, "seconds", 0.0)
+
+    def takes(seconds: float) -> None:
+        now[0] += seconds
+
+    with harness.counting_checks():
+        harness.measure(_fake_benchmark(), "op", takes, 2.0, rounds=3, warmup=1)
+    assert harness.MEASURED["seconds"] == 6.0  # the three timed rounds
+    assert harness.CHECKS["seconds"] == 2.0  # the warm-up
+
+
 def test_the_clock_estimates_from_earlier_runs_and_leaves_out_what_exceeds_the_budget(tmp_path):
     from benchmarks.clock import Clock
 
