@@ -70,8 +70,9 @@ class Clock:
     def estimate(self, section: str, tool: str, rows: int) -> float | None:
         """Seconds this trial took last time; else extrapolated from the same tool's smaller
         sizes: along the line through its two largest (a trial's fixed cost does not grow
-        with rows), or with one size, by how much the section's other tools grew between
-        the two sizes, or in proportion to rows (pessimistic); None when nothing is known."""
+        with rows), or with one size, by how much the section's other tools (else any
+        trials) grew between the two sizes, or in proportion to rows (pessimistic); None
+        when nothing is known."""
         sizes = self._sizes(section, tool)
         if rows in sizes:
             return sizes[rows]
@@ -82,15 +83,16 @@ class Clock:
         if not smaller:
             return None
         known_rows, seconds = smaller[-1]
-        growth = [
-            other[rows] / other[known_rows]
-            for other in (self._sizes(section, t) for t in self._tools(section) if t != tool)
-            if other.get(known_rows) and rows in other
-        ]
+        growth = self._growth(known_rows, rows, section, tool) or self._growth(known_rows, rows)
         return seconds * (statistics.median(growth) if growth else rows / known_rows)
 
-    def _tools(self, section: str) -> set[str]:
-        return {k.split(":")[1] for k in self.history if k.startswith(f"{section}:")}
+    def _growth(self, small: int, large: int, section: str = "", tool: str = "") -> list[float]:
+        """How much other trials (of ``section``'s other tools, or any) grew from ``small``
+        to ``large`` rows."""
+        trials = {tuple(k.rsplit(":", 1)[0].split(":", 1)) for k in self.history}
+        chosen = [(s, t) for s, t in trials if (not section or s == section) and t != tool]
+        grown = [self._sizes(s, t) for s, t in chosen]
+        return [s[large] / s[small] for s in grown if s.get(small) and large in s]
 
     def remaining(self, trials: list[tuple[str, str, int]]) -> str:
         """'about 12 min 30 s left' for the trials still to run (plus how many are unknown)."""
