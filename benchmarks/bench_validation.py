@@ -320,7 +320,6 @@ def parquet_workload(bench_options, rows):
 def _parquet_cache(rows: int) -> Path:
     import hashlib
     import inspect
-    import os
 
     from adapters.validation.spark import workload
     from scenarios import defects, wish
@@ -328,8 +327,7 @@ def _parquet_cache(rows: int) -> Path:
     sources = [Path(s).read_bytes() for s in (wish.__file__, defects.__file__, workload.__file__)]
     sources += [inspect.getsource(f).encode() for f in (_synthetic_chunks, _renumbered)]
     code = hashlib.sha256(b"".join(sources)).hexdigest()[:12]
-    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    folder = home / "bakeoff" / "data" / f"wish-{code}-{rows}-parquet"
+    folder = harness.data_cache() / f"wish-{code}-{rows}-parquet"
     folder.parent.mkdir(parents=True, exist_ok=True)
     return folder
 

@@ -366,11 +366,25 @@ def opened(recorder: Recorder, adapter: Adapter, rows: int, tool: str | None = N
 DATA_SEED = 20260305
 
 
+def data_cache() -> Path:
+    """Where generated workloads are kept between runs: ``~/.cache/bakeoff/data``."""
+    import os
+
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bakeoff" / "data"
+
+
+def _digest(*files: str) -> str:
+    """The first 12 hex digits of the sha256 of ``files``' bytes: a cache key that follows
+    the code making the cached data."""
+    import hashlib
+
+    return hashlib.sha256(b"".join(Path(f).read_bytes() for f in files)).hexdigest()[:12]
+
+
 def cached_synthetic(rows: int, seed: int | None = None):
     """The synthetic frame of ``rows`` rows, generated once per (generator code, seed, rows)
     and read back by every later trial (a pickle: the exact frame, NaN and None kept apart).
     ``seed`` None is the generator's default seed."""
-    import hashlib
     import os
     import tempfile
 
@@ -378,10 +392,8 @@ def cached_synthetic(rows: int, seed: int | None = None):
 
     from scenarios import wish
 
-    code = hashlib.sha256(Path(wish.__file__).read_bytes()).hexdigest()[:12]
-    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     seeded = "" if seed is None else f"-seed{seed}"
-    path = home / "bakeoff" / "data" / f"wish-{code}-{rows}{seeded}.pkl"
+    path = data_cache() / f"wish-{_digest(wish.__file__)}-{rows}{seeded}.pkl"
     if path.exists():
         return pd.read_pickle(path)
     frame = wish.generate(rows) if seed is None else wish.generate(rows, seed=seed)
@@ -396,18 +408,15 @@ def cached_folder(name: str, code: tuple[str, ...], build: Callable[[Path], obje
     """A folder of workload files in the user's cache, built once per (``name``, source of
     the ``code`` files that make it) by ``build(folder)`` and read-only from then on; built
     in a scratch folder and renamed, so a reader never sees half of it."""
-    import hashlib
     import os
     import shutil
     import tempfile
 
-    digest = hashlib.sha256(b"".join(Path(f).read_bytes() for f in code)).hexdigest()[:12]
-    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bakeoff" / "data"
-    path = home / f"{name}-{digest}"
+    path = data_cache() / f"{name}-{_digest(*code)}"
     if path.is_dir():
         return path
-    home.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=home))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=path.parent))
     try:
         build(scratch)
         os.replace(scratch, path)
