@@ -15,10 +15,14 @@ DEBIAN_PROGRAMS := chromium chromedriver git-lfs prometheus prometheus-pushgatew
 
 .PHONY: bench bench-team test report system-packages clean
 
+# the stages' time split is printed at the end of `bakeoff run`; the last line sums up all three
 bench: $(STAMP) system-packages
-	$(BIN)/bakeoff run --stage all
-	$(BIN)/bakeoff install-evidence
-	$(BIN)/bakeoff report
+	@started=$$(date +%s); \
+	$(BIN)/bakeoff run --stage all || exit $$?; ran=$$(date +%s); \
+	$(BIN)/bakeoff install-evidence || exit $$?; evidence=$$(date +%s); \
+	$(BIN)/bakeoff report || exit $$?; finished=$$(date +%s); \
+	echo "make bench: $$((finished - started)) s wall: stages $$((ran - started)) s, install evidence" \
+		"$$((evidence - ran)) s, report $$((finished - evidence)) s."
 	@echo "The report is at reports/out/report.html (and reports/out/report.md)."
 
 # the production set-ups (servers on PostgreSQL/Redis, Celery workers, Spark): long, so apart
