@@ -74,15 +74,15 @@ def test_validate(benchmark, validator, workload, recorder, bench_options, tool,
         record.correctness = score(_pairs(findings) - already, truth)
         record.correctness["clean_frame_findings"] = len(already)
         record.details["tables"] = [per_kind_table(_pairs(findings) - already, truth)]
-        if harness.probes_here(bench_options, rows):  # what the data holds: once per tool
-            given = findings_table("Findings on the data as given", validator.validate(frame))
-            record.details["tables"].append(given)
         record.details["non_default_settings"] = list(validator.non_default_settings)
         record.user_code = {
             label: harness.code_lines(source)
             for label, source in type(validator).user_code().items()
         }
+        # once per tool: what the data as given holds, and the features
         if harness.probes_here(bench_options, rows):
+            given = validator.validate(frame)
+            record.details["tables"].append(findings_table("Findings on the data as given", given))
             _probe_features(record, validator, clean, defective, truth)
     assert record.correctness["recall"] == 1.0, "the validator missed injected defects"
 
@@ -313,7 +313,7 @@ def parquet_workload(bench_options, rows):
             import shutil
 
             shutil.rmtree(scratch)
-    harness.DATA_SOURCES[rows] = {"source": "synthetic", "rows": rows}
+    harness.synthetic_source(rows)
     return workload.Workload(folder)
 
 

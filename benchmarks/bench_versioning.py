@@ -81,7 +81,7 @@ def version_files(bench_options, rows):
         with tempfile.TemporaryDirectory(prefix="bakeoff-history-") as folder:
             yield _write_history(bench_options, rows, count, Path(folder))
         return
-    harness.DATA_SOURCES[rows] = {"source": "synthetic", "rows": rows}
+    harness.synthetic_source(rows)
     folder = harness.cached_folder(
         f"history-{rows}-{count}",
         (history.__file__, wish.__file__),

@@ -431,6 +431,11 @@ def cached_folder(name: str, code: tuple[str, ...], build: Callable[[Path], obje
 DATA_SOURCES: dict[int, dict] = {}  # rows -> where that size's frame came from
 
 
+def synthetic_source(rows: int) -> None:
+    """Records of this size ran on synthetic data (also for workloads read from a cache)."""
+    DATA_SOURCES[rows] = {"source": "synthetic", "rows": rows}
+
+
 def synthetic_or_user_frame(opts: Options, rows: int):
     """The workload frame of exactly ``rows`` rows: synthetic, or the user's CSV
     (``--data``) resampled with a fixed seed (with replacement only when the file is
@@ -438,7 +443,7 @@ def synthetic_or_user_frame(opts: Options, rows: int):
     from scenarios import loader
 
     if not opts.data:
-        DATA_SOURCES[rows] = {"source": "synthetic", "rows": rows}
+        synthetic_source(rows)
         return cached_synthetic(rows)
     frame = loader.load_csv(opts.data)
     file_rows = len(frame)

@@ -103,9 +103,7 @@ def stage_view(stage: str, entries: list[Entry]) -> StageView:
         for t, e in largest.items()
         if e.record.setup_steps
     ]
-    view.features = feature_matrix(
-        [e.record for e in entries if e.record.features], labels.size, stage
-    )
+    view.features = feature_matrix([e.record for e in entries], stage)
     view.details = [
         {"tool": e.record.tool, "rows": e.record.rows, "user_code": e.record.user_code,
          **e.record.details, "size": labels.size(e.record.section, e.record.rows)}
@@ -171,7 +169,7 @@ def _timing(record: Record, base: Record | None, operation: str) -> dict | None:
             "not_equivalent": why_not}  # fmt: skip
 
 
-def feature_matrix(records: list[Record], size=None, section: str = "") -> dict | None:
+def feature_matrix(records: list[Record], section: str) -> dict | None:
     """Each tool's probes from its largest size that ran them (``records`` sorted by size),
     and the sizes they ran at ("probed at 1,600 rows")."""
     chosen = {r.tool: r for r in records if r.features}
@@ -185,7 +183,7 @@ def feature_matrix(records: list[Record], size=None, section: str = "") -> dict 
             {"tool": tool, "cells": [record.features.get(n) for n in names]}
             for tool, record in chosen.items()
         ],
-        "probed_at": ", ".join(size(section, rows) if size else f"{rows:,}" for rows in sizes),
+        "probed_at": ", ".join(labels.size(section, rows) for rows in sizes),
     }
 
 

@@ -15,13 +15,9 @@ def split(records: list[Record]) -> dict:
     checks s, overhead s, measured share],
     "slowest": [[stage, tool, rows, wall s]]} over records that ran (wall time known)."""
     ran = [r for r in records if r.wall_seconds]
-    groups: dict[tuple[str, str], list[Record]] = {}
-    for record in ran:
-        groups.setdefault((record.section, record.tool), []).append(record)
+    groups = _grouped(ran, lambda r: (r.section, r.tool))
     rows = [[stage, tool, *_figures(group)] for (stage, tool), group in sorted(groups.items())]
-    sections: dict[str, list[Record]] = {}
-    for record in ran:
-        sections.setdefault(record.section, []).append(record)
+    sections = _grouped(ran, lambda r: r.section)
     slowest = sorted(ran, key=lambda r: -r.wall_seconds)[:5]
     return {
         "rows": rows,
@@ -29,6 +25,13 @@ def split(records: list[Record]) -> dict:
         "total": _figures(ran) if ran else None,
         "slowest": [[r.section, r.tool, r.rows, r.wall_seconds] for r in slowest],
     }
+
+
+def _grouped(records: list[Record], key) -> dict:
+    groups: dict = {}
+    for record in records:
+        groups.setdefault(key(record), []).append(record)
+    return groups
 
 
 def _figures(group: list[Record]) -> list:

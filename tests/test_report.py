@@ -383,7 +383,7 @@ def test_features_come_from_the_size_that_ran_the_probes():
         Record("validation", "b", 1_000_000),
     ]
     assert criteria.features(records) == {"a": 0.5, "b": 1.0}
-    matrix = render.feature_matrix(records, lambda section, rows: f"{rows:,} rows", "validation")
+    matrix = render.feature_matrix(records, "validation")
     assert [row["tool"] for row in matrix["tools"]] == ["a", "b"]
     assert matrix["tools"][0]["cells"] == [yes, no]
     assert matrix["probed_at"] == "1,600 rows"
