@@ -21,3 +21,9 @@ def pytest_addoption(parser):
         help="run the feature probes only at this size (bakeoff run passes its smallest); "
         "default: at every size",
     )
+    group.addoption(
+        "--smoke",
+        action="store_true",
+        help="a smoke run (bakeoff run --quick): one cold round per operation (no warm-up), "
+        "the checks, no feature probes and none of the extra measures",
+    )

@@ -120,7 +120,8 @@ def test_config_checks(runner, recorder, tool, rows):
     assert clean_findings == [], f"the checker flags the clean config: {clean_findings}"
 
 
-def test_features(runner, recorder, tool, rows):
+def test_features(runner, recorder, bench_options, tool, rows):
+    harness.skip_unless_probing(bench_options, rows)
     if recorder.record(tool, rows).status == "not_run":
         pytest.skip(f"{tool}'s pipeline is not run here")
     with harness.trial(recorder, tool, rows) as record:

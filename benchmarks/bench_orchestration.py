@@ -97,7 +97,7 @@ def test_pipeline(
             orchestrator,
             f"{tool} sales pipeline",
             bench_options.repeats,
-            1,
+            harness.warmups(1),
             "sales",
             data,
         )
@@ -120,8 +120,8 @@ def test_pipeline(
 
 @pytest.mark.parametrize("length", (10, 50))
 def test_chain(benchmark, orchestrator, data, recorder, bench_options, tool, rows, length):
-    if length == 50 and bench_options.repeats < REPEATS:
-        pytest.skip("the 50-task chain runs in the full benchmark only (not with --quick)")
+    if length == 50:
+        harness.skip_in_smoke(bench_options, "the 50-task chain")
     with harness.trial(recorder, tool, rows) as record:
         runs = [
             run
@@ -143,7 +143,8 @@ def test_chain(benchmark, orchestrator, data, recorder, bench_options, tool, row
         record.timings[f"per task (chain of {length})"] = per_task
 
 
-def test_fanout(orchestrator, data, recorder, timed_runs, tool, rows):
+def test_fanout(orchestrator, data, recorder, timed_runs, bench_options, tool, rows):
+    harness.skip_in_smoke(bench_options, "the sequential run and the fan-out probe")
     with harness.trial(recorder, tool, rows) as record:
         # the last timed run of test_pipeline shows whether branches overlapped; a run of
         # its own only when that test did not get that far
@@ -179,7 +180,8 @@ def _overlapping_branches(parallel, sequential_wall: float, parallel_wall: float
     return seen
 
 
-def test_faults(orchestrator, data, expected, recorder, tool, rows):
+def test_faults(orchestrator, data, expected, recorder, bench_options, tool, rows):
+    harness.skip_unless_probing(bench_options, rows)
     with harness.trial(recorder, tool, rows) as record:
         failed = orchestrator.run("sales", data, faults={"train": "once", "evaluate": "always"})
         harness.record_probe(record, "retry", lambda: _retried(failed))

@@ -308,8 +308,9 @@ def in_process_answer(app, inputs: dict, truth: str) -> str:
     return f"the in-process call showed {shown}, as model.predict"
 
 
-def test_features(app, chromium, model_file, recorder, tool, rows):
+def test_features(app, chromium, model_file, recorder, bench_options, tool, rows):
     """Probes, each run outside measured operations; probe servers' memory is kept apart."""
+    harness.skip_unless_probing(bench_options, rows)
     truth = expected(model_file[0], with_price(9.5))
     with harness.trial(recorder, tool, rows) as record:
         harness.record_probe(record, "UI without HTML written", lambda: ui_without_html(app))
@@ -370,7 +371,8 @@ def works_offline(app, chromium, truth: str) -> str:
     return f"page and prediction ({shown}) with outside addresses refused; none was tried"
 
 
-def test_hot_reload(app, chromium, recorder, tool, rows):
+def test_hot_reload(app, chromium, recorder, bench_options, tool, rows):
+    harness.skip_unless_probing(bench_options, rows)
     with harness.trial(recorder, tool, rows) as record:
         harness.progress("feature probe: hot reload")
         harness.record_probe(record, "hot reload", lambda: reloaded(app, chromium, record))

@@ -282,9 +282,10 @@ def test_storage_after_runs(tracker, trained, recorder, tool, rows):
         record.measures[f"store_mb_per_{STORAGE_RUNS}_runs"] = grown / 2**20
 
 
-def test_default_server(tracker, recorder, tool, rows, tmp_path):
+def test_default_server(tracker, recorder, bench_options, tool, rows, tmp_path):
     """MLflow only: the server with default settings, started once beside the lean one after
     the measured operations; its start time and memory are measures of their own."""
+    harness.skip_in_smoke(bench_options, "the default server's measures")
     if tool != "mlflow_server":
         pytest.skip("only the MLflow server mode has a default server to measure")
     from adapters.tracking.mlflow import measure_default_server
@@ -302,8 +303,9 @@ def test_default_server(tracker, recorder, tool, rows, tmp_path):
         )
 
 
-def test_log_model_as_first_written(tracker, trained, recorder, tool, rows):
+def test_log_model_as_first_written(tracker, trained, recorder, bench_options, tool, rows):
     """MLflow only: the bare ``log_model(model, name=...)`` call, whose outcome is a finding."""
+    harness.skip_in_smoke(bench_options, "the bare log_model finding")
     if "log_model_default" not in tracker.operations:
         pytest.skip(f"{tool} has one way to log a model")
     with harness.trial(recorder, tool, rows) as record:
@@ -321,9 +323,10 @@ def test_log_model_as_first_written(tracker, trained, recorder, tool, rows):
         )
 
 
-def test_ui_probe(tracker, recorder, tool, rows):
+def test_ui_probe(tracker, recorder, bench_options, tool, rows):
     """Last: the UI probe, after every measured operation of this tool (a UI server it
     starts never runs beside them)."""
+    harness.skip_unless_probing(bench_options, rows)
     with harness.trial(recorder, tool, rows) as record:
         tracking_probes.probe_ui(record, tracker)
 

@@ -173,17 +173,17 @@ def test_restore(benchmark, versioner, version_files, recorder, state, tool, row
         record.correctness["versions_restored_exact"] = sum(exact) / len(ids)
         assert probed["ok"], f"a restored version differs from the original: {probed['evidence']}"
         before = len(versioner.executed)
-        rounds = _rounds(rows, bench_options)
+        rounds, warmup = _rounds(rows, bench_options), harness.warmups(1)
         _pedantic(
             benchmark,
             "restore previous version",
             lambda: versioner.restore(ids[-2]),
             lambda: versioner.restore(ids[-1]) and None,  # untimed: back to the newest
             rounds=rounds,
-            warmup=1,
+            warmup=warmup,
         )
         _timing(recorder, versioner, rows, "restore", benchmark)
-        state["commands"]["restore"] = _per_call(versioner, before, 2 * (rounds + 1))
+        state["commands"]["restore"] = _per_call(versioner, before, 2 * (rounds + warmup))
 
 
 def test_teammate_clone(
@@ -213,7 +213,7 @@ def test_teammate_clone(
             lambda destination: versioner.clone_restore(ids[-1], destination),
             new_destination,
             rounds=_rounds(rows, bench_options),
-            warmup=1,
+            warmup=harness.warmups(1),
         )
         _timing(recorder, versioner, rows, "clone_restore", benchmark)
         _remove_clones(versioner)

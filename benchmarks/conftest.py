@@ -19,6 +19,7 @@ def _options(config, module) -> harness.Options:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "variant(name): runs only with --variant=name")
+    harness.SMOKE["on"] = bool(config.getoption("--smoke", default=False))
 
 
 def pytest_collection_modifyitems(config, items):

@@ -34,6 +34,7 @@ class Options:
     out: Path | None
     variant: str = ""
     probe_rows: int = 0  # the one size that runs the feature probes; 0: every size
+    smoke: bool = False  # --smoke (bakeoff run --quick): see SMOKE
 
 
 def options(config: pytest.Config, module) -> Options:
@@ -53,6 +54,7 @@ def options(config: pytest.Config, module) -> Options:
         Path(out) if out else None,
         variant,
         config.getoption("--probe-rows") or 0,
+        bool(config.getoption("--smoke")),
     )
 
 
@@ -132,8 +134,14 @@ def counting_checks() -> Iterator[None]:
         CHECKS["seconds"] += max(elapsed - (MEASURED["seconds"] - measured), 0.0)
 
 
+SMOKE = {"on": False}  # --smoke: measure() makes no warm-up calls (set by the conftest)
 SPREAD_TARGET = 0.05  # rounds stop early once IQR / median is at most this
 MIN_ROUNDS = 3
+
+
+def warmups(wanted: int) -> int:
+    """The untimed warm-up calls to make before timed rounds: none in a smoke run."""
+    return 0 if SMOKE["on"] else wanted
 
 
 def relative_spread(samples: list[float]) -> float:
@@ -147,7 +155,8 @@ def measure(benchmark, label: str, func: Callable, *args, rounds: int, warmup: i
     """Time ``func(*args)``: ``warmup`` untimed calls, then timed rounds (garbage collector
     off, as pytest-benchmark's ``--benchmark-disable-gc``) until the relative IQR is at most
     ``SPREAD_TARGET`` after ``min_rounds``, or ``rounds`` (the maximum) were timed. The
-    samples become ``benchmark.stats`` for :meth:`Recorder.timing`. Returns the last result."""
+    samples become ``benchmark.stats`` for :meth:`Recorder.timing`. Returns the last result.
+    A smoke run times its rounds cold: no warm-up."""
     import gc
     import time
 
@@ -155,6 +164,7 @@ def measure(benchmark, label: str, func: Callable, *args, rounds: int, warmup: i
 
     if benchmark.disabled:  # --benchmark-disable: the checks run on one untimed call
         return func(*args)
+    warmup = warmups(warmup)
     result, samples = None, []
     with measuring():  # warm-ups too: their memory is the tool's
         warm_started = time.perf_counter()
@@ -263,13 +273,20 @@ def probes_here(opts: Options, rows: int) -> bool:
     (``--probe-rows``): a feature works or not whatever the size, the report shows each
     tool's probes from the size that ran them, and at a million rows one tool's probes
     (an HTML report, inferred rules, a dashboard server) cost minutes of the run."""
-    return opts.probe_rows in (0, rows)
+    return not opts.smoke and opts.probe_rows in (0, rows)
 
 
 def skip_unless_probing(opts: Options, rows: int) -> None:
     """Skip a test made only of feature probes at a size that does not run them."""
+    skip_in_smoke(opts, "feature probes")
     if not probes_here(opts, rows):
         pytest.skip(f"feature probes run once per tool, at {opts.probe_rows:,} rows")
+
+
+def skip_in_smoke(opts: Options, what: str) -> None:
+    """Skip work a smoke run leaves out (``what``: e.g. "feature probes"), saying so."""
+    if opts.smoke:
+        pytest.skip(f"{what}: not in a smoke run (bakeoff run --quick)")
 
 
 def record_probe(record: Record, feature: str, exercise: Callable[[], object]) -> None:

@@ -44,6 +44,7 @@ class Plan:
     time_limit: float = DEFAULT_TIME_LIMIT
     seed: int = 0  # the order of tools within a size is shuffled with this seed
     variant: str = ""  # "" = the stage's default set-up; "team" or "spark" (see VARIANTS)
+    smoke: bool = False  # --quick: one cold round, the checks, no probes (pytest --smoke)
 
 
 def trial_order(plan: Plan) -> list[tuple[int, str]]:
@@ -93,10 +94,10 @@ def run_plans(plans: list[Plan], records: list[Record], report: Callable[[str], 
     trials = [(plan, rows, tool) for plan in plans for rows, tool in trial_order(plan)]
     left_out = []
     for number, (plan, rows, tool) in enumerate(trials, start=1):
-        section = f"{plan.stage}-{plan.variant}" if plan.variant else plan.stage
+        section, timed_as = _section(plan), _timed_as(plan)
         label = f"[{number}/{len(trials)} {section}] {tool}, {counted(rows, plan_unit(plan))}"
         missing = registry.missing(plan.stage, tool.split("+", 1)[0])
-        missing = missing or clock.fits(section, tool, rows)
+        missing = missing or clock.fits(timed_as, tool, rows)
         if missing:
             records.append(Record(plan.stage, tool, rows, status="not_run", reason=missing,
                                   variant=plan.variant))  # fmt: skip
@@ -104,16 +105,24 @@ def run_plans(plans: list[Plan], records: list[Record], report: Callable[[str], 
             if missing.startswith("left out"):
                 left_out.append(f"{section}.{tool} at {counted(rows, plan_unit(plan))}")
             continue
-        later = [(f"{p.stage}-{p.variant}" if p.variant else p.stage, t, r)
-                 for p, r, t in trials[number:]]  # fmt: skip
+        later = [(_timed_as(p), t, r) for p, r, t in trials[number:]]
         report(f"{label}: running ({duration(clock.elapsed())} so far, "
-               f"{clock.remaining([(section, tool, rows), *later])})")  # fmt: skip
+               f"{clock.remaining([(timed_as, tool, rows), *later])})")  # fmt: skip
         started = time.monotonic()
         trial_records = run_trial(plan, tool, rows, lambda line, lb=label: report(f"{lb}: {line}"))
-        clock.finished(section, tool, rows, time.monotonic() - started)
+        clock.finished(timed_as, tool, rows, time.monotonic() - started)
         records += trial_records
         report(f"{label}: {summary(trial_records)}")
     return left_out
+
+
+def _section(plan: Plan) -> str:
+    return f"{plan.stage}-{plan.variant}" if plan.variant else plan.stage
+
+
+def _timed_as(plan: Plan) -> str:
+    """The name the clock keeps a plan's trial times under: a smoke run's apart."""
+    return f"{_section(plan)} quick" if plan.smoke else _section(plan)
 
 
 def plan_unit(plan: Plan) -> str:
@@ -167,6 +176,8 @@ def run_trial(plan: Plan, tool: str, rows: int, relay: Callable[[str], None]) ->
             command.append(f"--data={plan.data}")
         if plan.variant:
             command.append(f"--variant={plan.variant}")
+        if plan.smoke:
+            command.append("--smoke")
         started = time.perf_counter()
         outcome = _supervise(command, plan.time_limit, relay)
         wall = time.perf_counter() - started
@@ -358,4 +369,7 @@ def _versions(tool_names: dict[str, tuple[str, ...]]) -> dict[str, str]:
 
 
 def new_results(plans: list[Plan]) -> Results:
-    return Results(environment=environment({plan.stage: plan.tools for plan in plans}))
+    env = environment({plan.stage: plan.tools for plan in plans})
+    if any(plan.smoke for plan in plans):
+        env["smoke"] = True  # the report says it was made from a smoke run
+    return Results(environment=env)

@@ -248,6 +248,7 @@ def build_context(directories: list[Path], profile: str = scoring.DEFAULT_PROFIL
         "stages": stages,
         "missing": [s for s in STAGES if s not in present],
         "environments": environments,
+        "smoke": [env["file"] for env in environments if env.get("smoke")],
         "machines": sorted({e.machine for e in entries}),
         "architecture": summary.architecture_png(chosen.stack()),
         "profiles": summary.every_profile({s: records[s] for s in present}, context)

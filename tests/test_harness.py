@@ -101,6 +101,36 @@ def test_run_then_report_end_to_end(tmp_path):
     assert "data:image/png;base64," in html
 
 
+def test_a_quick_run_is_a_smoke_run_kept_apart_and_labelled(tmp_path):
+    done = bakeoff("run", "--stage", "validation", "--tools", "pandera,great_expectations",
+                   "--quick", "--results", str(tmp_path / "r"))  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "warm-up" not in done.stdout and "a smoke run" in done.stdout
+    [path] = list((tmp_path / "r").glob("*.json"))
+    stored = results.load(path)
+    assert stored.environment["smoke"] is True
+    for record in stored.records:  # the checks ran; one cold round; no probes
+        assert record.status == "ok" and record.correctness["recall"] == 1.0
+        assert {t["rounds"] for t in record.timings.values()} == {1} and not record.features
+    assert "validate_default" in stored.records[0].timings | stored.records[1].timings
+    shown = bakeoff("report", "--results", str(tmp_path / "r"), "--out", str(tmp_path / "out"))
+    assert shown.returncode == 0, shown.stderr
+    assert "Made from a smoke run" in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_a_smoke_run_times_cold_and_skips_probes_saying_why(monkeypatch):
+    from benchmarks import harness
+
+    calls = []
+    monkeypatch.setitem(harness.SMOKE, "on", True)
+    harness.measure(_fake_benchmark(), "op", lambda: calls.append(1), rounds=1, warmup=1)
+    assert len(calls) == 1 and harness.warmups(1) == 0  # the one call is the timed round
+    smoke = harness.Options((1_600,), None, (), 1, None, probe_rows=1_600, smoke=True)
+    assert not harness.probes_here(smoke, 1_600)
+    with pytest.raises(pytest.skip.Exception, match="not in a smoke run"):
+        harness.skip_unless_probing(smoke, 1_600)
+
+
 def test_a_crashing_trial_is_recorded_as_failed(tmp_path):
     from benchmarks import runner
 
