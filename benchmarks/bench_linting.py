@@ -135,16 +135,19 @@ def recall_table(defects, common: set, defaults: set) -> dict:
 
 
 def _cold_rounds(record, operation: str, linter, call, rounds: int):
-    """Time ``call()`` ``rounds`` times, the tool's caches emptied (untimed) before each."""
+    """Time ``call()`` up to ``rounds`` times, the tool's caches emptied (untimed) before
+    each; rounds stop early on the same rule as :func:`harness.measure`'s."""
     samples, result = [], None
-    for number in range(1, rounds + 1):
+    while len(samples) < rounds:
         linter.clear_caches()
-        harness.progress(f"{operation}: round {number}/{rounds}")
+        harness.progress(f"{operation}: round {len(samples) + 1} of at most {rounds}")
         with harness.measuring():
             started = time.perf_counter()
             result = call()
             samples.append(time.perf_counter() - started)
-    record.timings[operation] = stats(samples)
+        if harness.settled(samples, rounds):
+            break
+    record.timings[operation] = stats(samples) | {"max_rounds": rounds}
     return result
 
 

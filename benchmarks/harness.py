@@ -150,6 +150,12 @@ def relative_spread(samples: list[float]) -> float:
     return summary["iqr"] / summary["median"] if len(samples) > 1 and summary["median"] else 1e9
 
 
+def settled(samples: list[float], rounds: int, min_rounds: int = MIN_ROUNDS) -> bool:
+    """Whether timed rounds may stop: at least ``min_rounds`` (or ``rounds``, the maximum,
+    when fewer) and a relative IQR of at most ``SPREAD_TARGET``."""
+    return len(samples) >= min(min_rounds, rounds) and relative_spread(samples) <= SPREAD_TARGET
+
+
 def measure(benchmark, label: str, func: Callable, *args, rounds: int, warmup: int = 1,
             min_rounds: int = MIN_ROUNDS):  # fmt: skip
     """Time ``func(*args)``: ``warmup`` untimed calls, then timed rounds (garbage collector
@@ -183,10 +189,7 @@ def measure(benchmark, label: str, func: Callable, *args, rounds: int, warmup: i
             finally:
                 if enabled:
                     gc.enable()
-            if (
-                len(samples) >= min(min_rounds, rounds)
-                and relative_spread(samples) <= SPREAD_TARGET
-            ):
+            if settled(samples, rounds, min_rounds):
                 break
     benchmark._mode = "bakeoff.harness.measure"  # used: no "fixture was not used" warning
     benchmark.stats = Metadata(benchmark, iterations=1, options={})
