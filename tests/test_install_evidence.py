@@ -159,7 +159,7 @@ class FakePip:
     def __init__(self):
         self.installs, self.resolves = 0, 0
 
-    def resolve(self, python, requirements, constraints):
+    def resolve(self, python, requirements, constraints, offline=False):
         self.resolves += 1
         requirements = list(requirements)
         if "broken>=1" in requirements:
