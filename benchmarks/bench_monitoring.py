@@ -71,6 +71,9 @@ def _rounds(rows: int, bench_options) -> int:
 def test_check(benchmark, monitor, workload, recorder, bench_options, tool, rows):
     reference, unchanged, drifted = workload
     with harness.trial(recorder, tool, rows) as record:
+        # the unchanged batch first: the timed check of the drifted batch is the last one,
+        # whose verdicts and state test_report_and_alert's first round reads
+        calm = drifted_columns(monitor.check(reference, unchanged.frame, "unchanged"))
         warmup = 0 if rows >= 1_000_000 else 1
         verdicts = harness.measure(
             benchmark,
@@ -83,8 +86,8 @@ def test_check(benchmark, monitor, workload, recorder, bench_options, tool, rows
             warmup=warmup,
         )
         recorder.timing(tool, rows, "check", benchmark)
+        LAST_CHECK[tool, rows] = verdicts
         found = set(drifted_columns(verdicts))
-        calm = drifted_columns(monitor.check(reference, unchanged.frame, "unchanged"))
         record.details.setdefault("notes", []).append(
             "Memory while measured includes the servers the tool runs (Prometheus and the "
             "Pushgateway for the Prometheus tools); a server started only for a probe "
@@ -103,8 +106,7 @@ def test_report_and_alert(monitor, workload, recorder, bench_options, tool, rows
     with harness.trial(recorder, tool, rows) as record:
         latencies, sizes = [], []
         for round_number in range(1 if rows >= 1_000_000 else min(3, bench_options.repeats)):
-            batch = f"combined-{round_number}"
-            verdicts = monitor.check(reference, drifted.frame, batch)  # timed in test_check
+            batch, verdicts = _checked(monitor, reference, drifted, round_number, tool, rows)
             with harness.measuring():
                 alert = monitor.alert(batch, verdicts)
             assert alert is not None, "no alert for a batch with drift"
@@ -136,6 +138,20 @@ def test_report_and_alert(monitor, workload, recorder, bench_options, tool, rows
                 else "from the verdicts to bakeoff's own code raising it."
             )
         )
+
+
+LAST_CHECK: dict[tuple[str, int], list] = {}  # (tool, rows) -> test_check's last timed verdicts
+
+
+def _checked(monitor, reference, drifted, round_number: int, tool: str, rows: int):
+    """(batch, verdicts) of the drifted batch checked for a round of report and alert. The
+    first round reads test_check's last timed check, still the monitor's last (a check
+    takes up to 33 s at 1M rows); later rounds check it again under a new batch name, so
+    that the Prometheus tools push and alert anew."""
+    if round_number == 0 and (tool, rows) in LAST_CHECK:
+        return "combined", LAST_CHECK.pop((tool, rows))
+    batch = f"combined-{round_number}"
+    return batch, monitor.check(reference, drifted.frame, batch)  # timed in test_check
 
 
 def test_detection_quality(monitor, bench_options, recorder, tool, rows):
