@@ -8,7 +8,7 @@ from reports import maturity
 from reports.criteria import FOOTPRINT_PARTS
 from reports.labels import SIZE_UNITS, size
 from reports.results import Record, fact_key
-from reports.scoring import Ranking
+from reports.scoring import UNTESTED, Ranking
 
 FOOTPRINT_LABELS = {
     "install_mb": "installed MB (Python + Debian)",
@@ -61,7 +61,10 @@ def _lines(ranking: Ranking, records: list[Record]) -> list[str]:
             + (f"No scale score for tools that lost work under the load: {lost}. " if lost else "")
             + "Tools without such a set-up get no scale score either."
         )
-    if ranking.noise:
+    if ranking.noise == UNTESTED:
+        lines.append("Measurement noise: not tested; one timed round per operation (a smoke "
+                     "run) gives no spread to test the lead against.")  # fmt: skip
+    elif ranking.noise:
         lines.append(
             f"Measurement noise: the pick {ranking.noise} (winner's timings at the "
             "top of their interquartile range, rivals' at the bottom)."

@@ -137,10 +137,13 @@ class Ranking:
 
     @property
     def verdict(self) -> str:
-        """clear, close (a ±50% weight change flips it) or tie (within measurement noise)."""
+        """clear, close (a ±50% weight change flips it), tie (within measurement noise) or
+        untested (one timed round per operation: no spread to test the lead against)."""
         if self.noise.startswith("tie"):
             return "tie"
-        return "close" if self.sensitivity else "clear"
+        if self.sensitivity:
+            return "close"
+        return "untested" if self.noise == UNTESTED else "clear"
 
 
 @dataclass(frozen=True)
@@ -246,12 +249,24 @@ def noise(records: list[Record], weights: dict, context: Context, ranking: Ranki
     winner = ranking.winner
     if winner is None:
         return ""
+    if not _spread_known(records, ranking.compared):
+        return UNTESTED
     shifted = [_shift(r, +0.5 if r.tool == winner else -0.5) for r in records]
     raw = criterion_values(shifted, context)
     scores = {criterion: normalise(criterion, values) for criterion, values in raw.items()}
     tools = sorted({r.tool for r in criteria.ok(records)})
     best = _best_tool(totals(tools, scores, weights, criteria.failures(records)))
     return "holds" if best == winner else f"tie within noise with {best}"
+
+
+UNTESTED = "untested: one timed round per operation, no spread to test the lead against"
+
+
+def _spread_known(records: list[Record], compared: dict[int, list[str]]) -> bool:
+    """Whether any compared timing has more than one round (a smoke run has one each)."""
+    rounds = [record.timings[op].get("rounds", 1) for record in criteria.ok(records)
+              for op in compared.get(record.rows, []) if op in record.timings]  # fmt: skip
+    return not rounds or max(rounds) > 1
 
 
 def _shift(record: Record, direction: float) -> Record:

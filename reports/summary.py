@@ -71,7 +71,9 @@ def why(ranking: scoring.Ranking) -> str:
         text = f"{total:.2f} vs {candidates[1][0]} {candidates[1][1]:.2f}; strongest on {reasons}"
     if ranking.baseline_ahead:
         text += f"; the roll-your-own baseline scores higher ({ranking.totals[0][1]:.2f})"
-    if ranking.noise:
+    if ranking.noise == scoring.UNTESTED:
+        text += "; not tested against measurement noise (one timed round per operation)"
+    elif ranking.noise:
         text += f"; under measurement noise the pick {ranking.noise}"
     failed = [f"{tool} {why}" for tool, why in ranking.failed_at.items()]
     if failed:

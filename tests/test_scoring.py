@@ -119,6 +119,21 @@ def test_a_lead_within_the_measured_spread_is_a_tie():
     assert ranking(0.5).noise == "tie within noise with b" and ranking(0.5).verdict == "tie"
 
 
+def test_one_timed_round_leaves_the_lead_untested_not_clear():
+    """A smoke run times each operation once: no spread, so no verdict of "clear"."""
+
+    def records(rounds: int) -> list[Record]:
+        return [
+            Record("validation", t, 1_000, timings={"validate": {**timing(s), "rounds": rounds}})
+            for t, s in (("a", 1.0), ("b", 1.05))
+        ]
+
+    untested = scoring.rank(records(1), ONLY | {"speed": 1.0})
+    assert untested.noise == scoring.UNTESTED and untested.verdict == "untested"
+    assert "Measurement noise: not tested" in " ".join(evidence._lines(untested, records(1)))
+    assert scoring.rank(records(3), ONLY | {"speed": 1.0}).verdict == "clear"
+
+
 def test_private_modules_the_adapter_needs_lower_maturity():
     facts = {
         "validation.a": {"public_modules": ["tool"], "licence_kind": "permissive"},
