@@ -1,8 +1,9 @@
 """How long a run will take: estimates of each trial from earlier runs on this machine,
 the progress line's "about N left", and ``--budget``'s choice of what fits.
 
-Each finished trial's wall time is kept in ``~/.cache/bakeoff/trial-seconds.json`` under
-``stage[/variant]:tool:rows``. A trial never run before is estimated from the same tool
+Each finished trial's wall time is kept in ``~/.cache/bakeoff/trial-seconds.json`` (the
+folder ``$BAKEOFF_HISTORY`` names instead, if set: the test suite's runs keep theirs
+apart) under ``stage[/variant]:tool:rows``. A trial never run before is estimated from the same tool
 at a smaller size in this run or an earlier one, scaled by rows (pessimistic: linear).
 """
 
@@ -15,7 +16,10 @@ import statistics
 import time
 from pathlib import Path
 
-HISTORY = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bakeoff"
+HISTORY = Path(
+    os.environ.get("BAKEOFF_HISTORY")
+    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bakeoff"
+)
 
 
 class BudgetError(ValueError):

@@ -1,6 +1,7 @@
 """The runner, the results store and the command line, end to end."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,13 +14,14 @@ pytestmark = pytest.mark.harness
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def bakeoff(*args, cwd=ROOT):
+def bakeoff(*args, cwd=ROOT, env=None):
     return subprocess.run(
         [sys.executable, "-m", "benchmarks.cli", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=600,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -73,6 +75,10 @@ def test_help_and_list_explain_themselves():
 
 
 def test_run_then_report_end_to_end(tmp_path):
+    history = tmp_path / "history"  # earlier runs' trial times: the progress line's estimate
+    history.mkdir()
+    earlier = {f"validation:{tool}:2000": 5.0 for tool in ("baseline", "pandera")}
+    (history / "trial-seconds.json").write_text(json.dumps(earlier))
     done = bakeoff(
         "run",
         "--stage",
@@ -83,9 +89,12 @@ def test_run_then_report_end_to_end(tmp_path):
         "2",
         "--results",
         str(tmp_path / "r"),
+        env={"BAKEOFF_HISTORY": str(history)},
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "round 2 of at most 2" in done.stdout and "left)" in done.stdout
+    assert "round 2 of at most 2" in done.stdout and "left + 1 trial never timed)" in done.stdout
+    now = json.loads((history / "trial-seconds.json").read_text())
+    assert now.keys() == earlier.keys() | {"validation:great_expectations:2000"}
     [path] = list((tmp_path / "r").glob("*.json"))
     stored = results.load(path)
     assert {r.tool for r in stored.records} == {"baseline", "great_expectations", "pandera"}
