@@ -38,9 +38,16 @@ def _pair(bench_options, rows: int, seed: int):
 
     if bench_options.data:
         pair = drift.split_pair(loader.load_csv(bench_options.data), seed)
-    else:
-        pair = drift.synthetic_pair(rows, seed, generate=harness.cached_synthetic)
-    return tuple(frame[list(drift.MONITORED)] for frame in pair)
+        return tuple(frame[list(drift.MONITORED)] for frame in pair)
+    return drift.synthetic_pair(rows, seed, generate=_monitored_synthetic)
+
+
+def _monitored_synthetic(rows: int, seed: int):
+    """The cached synthetic frame's monitored columns: splitting 14 columns of 2M rows
+    instead of 43 saves about 4 s a trial at 1M rows."""
+    from scenarios import drift
+
+    return harness.cached_synthetic(rows, seed=seed)[list(drift.MONITORED)]
 
 
 @pytest.fixture(scope="module")
