@@ -8,11 +8,10 @@ new virtual environment of python3.11 (``uv venv``, else ``python -m venv``) and
 measured: install seconds, the bytes it added to site-packages, the distributions it
 added (``pip list`` minus a fresh venv's), and the import time of its main module
 (median of fresh ``python -X importtime`` runs). Tools with identical requirements share
-one venv. A co-installability matrix asks
-the resolver (``uv pip compile``, else pip's ``--dry-run --ignore-installed``; nothing
-installed) whether each pair can live in one environment; uv resolves the pairs from the
-metadata the run's resolutions of each tool alone have just fetched, and asks the
-registry only for a pair that needs more.
+one venv. A co-installability matrix asks the resolver (``uv pip compile``, else pip's
+``--dry-run --ignore-installed``; nothing installed) whether each pair can live in one
+environment; uv resolves the pairs from the metadata the run's resolutions of each tool
+alone have just fetched, and asks the registry only for a pair that needs more.
 
 Measurements are cached per (tool, version) in ``~/.cache/bakeoff/install/``, so a second
 run only resolves (a few seconds per tool) and reinstalls nothing; ``refresh`` re-measures.
