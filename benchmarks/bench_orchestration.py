@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import math
 import statistics
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from adapters import registry
 from adapters.base import AdapterError
 from benchmarks import harness
-from reports.results import stats
+from reports.results import TOOL_ERRORS, stats
 from scenarios import model, pipeline, wish
 
 STAGE = "orchestration"
@@ -298,7 +299,8 @@ def test_team_runs(
             o == team_expected for o in outputs
         ) / len(outputs)
         record.details.setdefault("tables", []).append(_memory_table(bursts, idle))
-        record.details["errors seen"] = sorted({r.outcome.error for r in runs if r.outcome.error})
+        seen = collections.Counter(r.outcome.error for r in runs if r.outcome.error)
+        record.details[TOOL_ERRORS] = [["run", words, n] for words, n in sorted(seen.items())]
 
 
 @pytest.mark.variant("team")

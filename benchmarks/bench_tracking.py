@@ -21,6 +21,7 @@ from adapters import registry
 from adapters.base import AdapterError, NotSupported
 from benchmarks import harness, tracking_probes
 from benchmarks.user_code import operation_source
+from reports.results import TOOL_ERRORS
 
 STAGE = "tracking"
 SIZES = (1_600,)  # rows the model is trained on; tracking costs do not grow with them
@@ -425,9 +426,8 @@ def _team_figures(record, store, days, walls, peaks) -> None:
         calls.append([call, len(samples), failed, p50, p99])
     ok = sum(len(day["latency"]) for day in days)
     record.correctness["calls_succeeded"] = ok / (ok + measures["errors"])
-    table = _table(record, "Team day of work: errors (counted, not retried by bakeoff)",
-                   ["call", "error (the tool's words)", "count"])  # fmt: skip
-    table += [[call, message, count] for (call, message), count in errors.most_common()]
+    record.details[TOOL_ERRORS] = [[call, message, count]
+                                   for (call, message), count in errors.most_common()]  # fmt: skip
     measures.update({f"{part}_rss_mb": megabytes for part, megabytes in peaks.items()})
     measures.update(store.logged())
 

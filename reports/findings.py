@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reports import formatting
 from reports.labels import label, size
-from reports.results import Record
+from reports.results import TOOL_ERRORS, Record
 from reports.scoring import Ranking
 
 
@@ -48,3 +48,21 @@ def _median(records: list[Record], tool: str, rows: int, operation: str) -> floa
             timing = record.timings.get(operation)
             return timing["median"] if timing else None
     return None
+
+
+def tool_errors(records: list[Record]) -> list[str]:
+    """One line per tool and size whose tool raised errors under load or concurrency, in the
+    tool's own words: "mlflow+postgresql at 4 concurrent clients: register_model failed 2
+    times: UniqueViolation: duplicate key value ..."."""
+    lines = []
+    for record in sorted(records, key=lambda r: (r.tool, r.rows)):
+        errors = record.details.get(TOOL_ERRORS) or []
+        said = "; ".join(f"{operation} failed {_times(count)}: {words}"
+                         for operation, words, count in errors)  # fmt: skip
+        if said:
+            lines.append(f"{record.tool} at {size(record.section, record.rows)}: {said}")
+    return lines
+
+
+def _times(count: int) -> str:
+    return "once" if count == 1 else f"{count:,} times"

@@ -66,6 +66,7 @@ class StageView:
     why: str = ""
     pick: str | None = None  # what to adopt, e.g. "pandera" or "baseline (best tool: dvc)"
     finding: str = ""  # one sentence in plain words with the key figure
+    tool_errors: list[str] = field(default_factory=list)  # errors under load, tool's words
     headline: dict | None = None  # the one chart that matters
     rests_on: dict = field(default_factory=dict)  # {"lines": [...], "tables": [...]}
     openness: list[dict] = field(default_factory=list)  # dated licence/hosting facts per tool
@@ -228,6 +229,7 @@ def build_context(directories: list[Path], profile: str = scoring.DEFAULT_PROFIL
         view.pick = summary.pick(view.ranking)
         view.rests_on = evidence.rests_on(view.ranking, records[name], context.maturity)
         view.finding = findings.finding(view.ranking, records[name])
+        view.tool_errors = findings.tool_errors(records[name])
         view.headline = _headline(view, records[name])
         if view.ranking.totals:
             view.charts.append(

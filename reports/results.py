@@ -20,6 +20,9 @@ FORMAT = 2
 READABLE_FORMATS = (1, 2)  # format 1 lacks the fields added in 2; they load as empty
 STATUSES = ("ok", "failed", "not_run")
 STAT_FIELDS = ("median", "iqr", "mean", "stdev", "min", "max", "rounds")
+# ``Record.details`` key of the errors a tool raised under load or concurrency, in its own
+# words: [[operation, words, count], ...] (counted, never retried by bakeoff)
+TOOL_ERRORS = "tool_errors"
 
 
 def stats(samples: list[float]) -> dict:

@@ -339,6 +339,33 @@ def test_a_report_of_team_runs_alone_renders_every_format(tmp_path):
     assert "Tracking, team set-up" in (tmp_path / "out" / "report.md").read_text()
 
 
+ALIAS_RACE = ('UniqueViolation: (psycopg2.errors.UniqueViolation) duplicate key value violates '
+              'unique constraint "registered_model_alias_pk"')
+
+
+def test_a_tools_error_under_load_shows_in_its_team_section_in_its_own_words(tmp_path):
+    """MLflow on PostgreSQL losing the alias race at 4 clients: the team section says which
+    call failed, how often and what MLflow said; the day at 1 client, with no error, adds
+    no line."""
+    days = []
+    for clients, errors in ((1, []), (4, [["register_model", ALIAS_RACE, 1]])):
+        days.append(Record("tracking", "mlflow+postgresql", clients, variant="team",
+                           timings={"team_day_of_work": timing(2.0 * clients)},
+                           correctness={"calls_succeeded": 1 - len(errors) / (6 * clients)},
+                           measures={"errors": len(errors)},
+                           details={results.TOOL_ERRORS: errors}))  # fmt: skip
+    results.save(results.Results({"date": "2026-11-02T00:00:00", "machine": "box"}, days),
+                 tmp_path / "r", "2026-11-02-tracking")  # fmt: skip
+    render.render([tmp_path / "r"], tmp_path / "out")
+    line = f"mlflow+postgresql at 4 concurrent clients: register_model failed once: {ALIAS_RACE}"
+    markdown = (tmp_path / "out" / "report.md").read_text()
+    section = markdown.split("Tracking, team set-up", 1)[1]
+    assert f"- {line}" in section
+    assert "at 1 concurrent client:" not in section
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "registered_model_alias_pk" in html and "counted, never retried by bakeoff" in html
+
+
 def test_the_time_split_separates_measured_operations_checks_and_overhead():
     from reports import timesplit
 

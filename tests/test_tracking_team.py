@@ -43,7 +43,40 @@ def _gone(pids: list[int]) -> bool:
                    for pid in pids)  # fmt: skip
 
 
-def test_mlflow_server_on_postgresql_holds_two_clients(model_file):
+def _accounted_for(days: list[dict]) -> None:
+    """What bakeoff controls in a team day, whatever the tool did under the load: every
+    call was made once (it succeeded or its error was counted, never retried by bakeoff),
+    the calls after a failed one that needed its result were not made, and each error
+    carries the tool's own words ("UniqueViolation: duplicate key value ...")."""
+    for day in days:
+        failed = [call for call, _ in day["errors"]]
+        assert len(failed) == len(set(failed)) and not set(failed) & set(day["latency"])
+        made = set(failed) | set(day["latency"])
+        expected = set(team.CALLS) if "start_run" in day["latency"] else {"start_run"}
+        if "log_model" in failed:
+            expected.discard("register_model")
+        assert made == expected, day
+        for _, words in day["errors"]:
+            kind, _, message = words.partition(": ")
+            assert words == "database is locked" or (kind.isidentifier() and message.strip())
+
+
+def _read_back_matches(days: list[dict], found: dict[str, float]) -> None:
+    """The separate reader saw exactly the params and points of the calls that succeeded,
+    and a model version for each registration that succeeded (a registration that failed
+    after creating its version, e.g. while setting the alias, may leave that version)."""
+    share = {call: sum(call in day["latency"] for day in days) / len(days)
+             for call in ("log_params", "log_metrics", "log_model", "register_model")}  # fmt: skip
+    assert found["params"] == pytest.approx(share["log_params"])
+    assert found["points"] == pytest.approx(share["log_metrics"])
+    assert share["register_model"] <= found["versions"] <= share["log_model"]
+
+
+def test_mlflow_server_on_postgresql_two_clients_record_what_happened(model_file):
+    """Two clients' day on one MLflow server on PostgreSQL. MLflow 3.17 there can lose a
+    race between two clients setting the same alias (psycopg2 UniqueViolation on
+    "registered_model_alias_pk"): a property of the tool that the benchmark records and
+    the report shows, so this test checks what bakeoff controls, not that the tool won."""
     if registry.missing("tracking", "mlflow"):
         pytest.skip(f"not run: {registry.missing('tracking', 'mlflow')}")
     pytest.importorskip("psycopg2")
@@ -54,10 +87,10 @@ def test_mlflow_server_on_postgresql_holds_two_clients(model_file):
     with team.store("mlflow+postgresql", lean=True) as store:
         days, found, pids = _one_day(store, model_file)
         server, postgres = store.server, store.postgres
-        assert store.logged()["server_logged_db_errors"] == 0
-    assert [day["errors"] for day in days] == [[], []]
-    assert {len(day["latency"]) for day in days} == {len(team.CALLS)}
-    assert found == {"params": 1.0, "points": 1.0, "versions": 1.0}
+        logged = store.logged()
+    _accounted_for(days)
+    _read_back_matches(days, found)
+    assert set(logged) == {"server_logged_db_errors", "server_worker_restarts"}
     postgres_port = int(postgres.url.rsplit(":", 1)[1].split("/")[0])
     assert servers.port_is_free(server.port) and servers.port_is_free(postgres_port)
     assert not server.group_alive() and not servers.group_alive(postgres.process.pid)
@@ -71,6 +104,7 @@ def test_baseline_shares_its_folders_and_loses_registrations_to_the_race(model_f
     assert found["params"] == 1.0 and found["points"] == 1.0
     # registry.json is read, changed and written back without a lock: a registration may
     # fail or be overwritten by the other client's, never more than one version per day
+    _accounted_for(days)
     failed = [call for day in days for call, _ in day["errors"]]
     assert set(failed) <= {"register_model"}
     assert 0.0 <= found["versions"] <= 1.0
