@@ -82,8 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--results",
         type=Path,
-        help="directory for the results file (default: results/, and results/quick/ with "
-        "--quick, which the report does not read)",
+        help="directory for the results file, whose earlier records are reused (default: "
+        "results/, and results/quick/ with --quick, which the report does not read)",
     )
     run.add_argument(
         "--time-limit",

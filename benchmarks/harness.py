@@ -7,7 +7,7 @@ samples to pytest-benchmark's statistics, which the recorder copies. Everything 
 trial learns (setup steps, correctness, feature probes, details) is recorded beside it
 and written, when the session ends, to the file named by ``--bakeoff-out`` for the
 runner to collect, with the code and packages the trial imported (the runner keys the
-trial on them: benchmarks/reuse.py).
+trial on them: benchmarks/keys.py).
 
 Feature probes and detection quality are answers about a tool version, not timings: what
 a test adds to its record while it answers (:func:`answering`, :func:`answers`) is kept
@@ -384,7 +384,7 @@ def record_probe(record: Record, feature: str, exercise: Callable[[], object]) -
 
 
 # the probe rule and the answering helpers: their source is part of the answers' key
-# (benchmarks/reuse.py), while the rest of this module's is only the trials'
+# (benchmarks/keys.py), while the rest of this module's is only the trials'
 PROBE_HELPERS = (Absent, probe, record_probe, probes_here, skip_unless_probing, answering,
                  answers, _keep_answers)  # fmt: skip
 

@@ -94,7 +94,7 @@ class Record:
     # when the trial finished (ISO 8601, UTC); "" in files older than format 3
     measured_at: str = ""
     # what the trial was measured under: {"machine", "packages", "programs", "code", "work"}
-    # (benchmarks/reuse.py); a later run reuses the record while its key still matches
+    # (benchmarks/keys.py); a later run reuses the record while its key still matches
     key: dict = field(default_factory=dict)
     # answers about the tool version (feature probes, detection quality): {"parts": what
     # they added to this record ({"set": {field: {name: value}}, "append": {field: {name:

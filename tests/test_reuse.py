@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import reuse, runner
+from benchmarks import keys, reuse, runner
 from reports import results
 
 pytestmark = pytest.mark.harness
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def today():
-    return reuse.Today()  # reads the installed distributions once (about a second)
+    return keys.Today()  # reads the installed distributions once (about a second)
 
 
 def _plan(**changes) -> runner.Plan:
@@ -53,7 +53,7 @@ def test_the_key_changes_when_each_of_its_parts_changes(today, tmp_path, monkeyp
     changed["code"] = key()
     monkeypatch.setitem(today.installed.version, "pandas", "0.0.1")
     changed["packages"] = key()
-    monkeypatch.setattr(reuse, "program_version", lambda program: f"{program} 9.9")
+    monkeypatch.setattr(keys, "program_version", lambda program: f"{program} 9.9")
     changed["programs"] = key()
     monkeypatch.setitem(today.machine, "cpus", 64)
     changed["machine"] = key()
@@ -61,14 +61,14 @@ def test_the_key_changes_when_each_of_its_parts_changes(today, tmp_path, monkeyp
     changed["environment"] = key()
     for part, other in changed.items():
         assert other != first, f"{part} must change the key"
-    assert "adapter.py changed" in reuse.changes(first, changed["code"])
-    assert "repeats 3 -> 5" in reuse.changes(first, changed["repeats"])
+    assert "adapter.py changed" in keys.changes(first, changed["code"])
+    assert "repeats 3 -> 5" in keys.changes(first, changed["repeats"])
     data.write_text("a\n22\n")  # the same --data path with other content
     assert key(_plan(data=data)) != changed["data"]
 
 
 def _stored(record, file="2026-12-03T101500-versioning.json", smoke=False) -> dict:
-    return {(reuse.machine()["host"], record.section, record.tool, record.rows):
+    return {(keys.machine()["host"], record.section, record.tool, record.rows):
             reuse.Stored(record, file, smoke)}  # fmt: skip
 
 
