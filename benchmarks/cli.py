@@ -405,9 +405,10 @@ class PartialReports:
     def after(self, done: int, measured: bool) -> None:
         self.measured |= measured
         self.pending |= measured
-        if self.out is None or not self.pending or (done == self.stages and not self.measured):
+        last = done == self.stages  # then the mark goes, if a render ever happened
+        if self.out is None or not (self.pending or (last and self.measured)):
             return
-        partial = f"{done} of {self.stages} stages" if done < self.stages else ""
+        partial = "" if last else f"{done} of {self.stages} stages"
         self.pending = False
         self.render(partial)
 

@@ -318,3 +318,47 @@ def test_a_killed_run_resumes_and_leaves_no_server_behind(tmp_path):
     answered = {r.tool: r.features["answers"]["answer"] for r in newest}
     assert answered == {"fast": "yes", "slow": "yes"}
     assert all(str(tmp_path / "bench" / "bench_slowstage.py") in r.key["code"] for r in newest)
+
+
+def _results_folder(folder: Path) -> Path:
+    """Two stored runs of one stage, measured on different days."""
+    timing = {"commit": results.stats([0.2, 0.21, 0.22])}
+    for day, tool in (("2026-12-01", "baseline"), ("2026-12-03", "git_lfs")):
+        record = results.Record("versioning", tool, 1_000, timings=timing,
+                                measured_at=f"{day}T10:00:00+00:00")  # fmt: skip
+        stored = results.Results({"date": f"{day}T09:00:00+00:00", "machine": "m"}, [record])
+        results.save(stored, folder, f"{day}T090000-versioning")
+    return folder
+
+
+def test_the_report_is_rendered_after_each_stage_marked_partial_until_the_last(tmp_path):
+    from benchmarks.cli import PartialReports
+
+    out, folder = tmp_path / "out", _results_folder(tmp_path / "r")
+    (out / "report.pptx").parent.mkdir()
+    (out / "report.pptx").write_text("a deck of an earlier run")
+    renders = PartialReports(out, folder, stages=3)
+    renders.after(1, measured=True)
+    markdown = (out / "report.md").read_text()
+    assert "**Partial: 1 of 3 stages finished.**" in markdown
+    assert not (out / "report.pptx").exists(), "no deck passes for the finished comparison"
+    assert "Figures measured from 2026-12-01 (the oldest: versioning.baseline at 1,000 rows)" \
+        " to 2026-12-03" in markdown  # fmt: skip
+    assert "| measured on | 2026-12-01 | 2026-12-03 |" in markdown
+    (out / "report.md").unlink()
+    renders.after(2, measured=False)  # nothing new: nothing rendered
+    assert not (out / "report.md").exists()
+    renders.after(3, measured=False)  # the last stage: the complete report, unmarked
+    assert "Partial" not in (out / "report.md").read_text() and (out / "report.pptx").exists()
+
+
+def test_a_report_that_cannot_be_rendered_never_stops_the_run(tmp_path, monkeypatch, capsys):
+    from benchmarks.cli import PartialReports
+    from reports import render
+
+    def broken(*args, **kwargs):
+        raise ValueError("a template bug")
+
+    monkeypatch.setattr(render, "render", broken)
+    PartialReports(tmp_path / "out", tmp_path, stages=2).after(1, measured=True)
+    assert "the report was NOT rendered (ValueError: a template bug)" in capsys.readouterr().err
