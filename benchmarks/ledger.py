@@ -51,11 +51,14 @@ class Ledger:
         self.runner = {"pid": os.getpid(), "created": _created(os.getpid())}
         self.processes: dict[int, dict] = {}
 
-    def note(self, pid: int, created: float, name: str, trial: bool = False) -> None:
-        """Add one process; the file is rewritten only when the process is new."""
-        if self.processes.get(pid, {}).get("created") == created:
+    def note(self, found: list[dict]) -> None:
+        """Add processes ({"pid", "created", "name", "trial"}) and forget those that ended;
+        the file is rewritten only when something is new."""
+        new = [e for e in found if self.processes.get(e["pid"], {}).get("created") != e["created"]]
+        if not new:
             return
-        self.processes[pid] = {"pid": pid, "created": created, "name": name, "trial": trial}
+        self.processes = {pid: e for pid, e in self.processes.items() if _exists(pid)}
+        self.processes.update((entry["pid"], entry) for entry in new)
         text = json.dumps({"runner": self.runner, "processes": list(self.processes.values())})
         with contextlib.suppress(OSError):  # a ledger is a safety net, never a reason to stop
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,6 +70,15 @@ class Ledger:
         """The run stopped its trials itself: nothing to leave for the next run."""
         with contextlib.suppress(OSError):
             self.path.unlink()
+
+
+def _exists(pid: int) -> bool:
+    with contextlib.suppress(PermissionError):  # alive, someone else's
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+    return True
 
 
 def _alive(entry: dict):

@@ -384,15 +384,18 @@ class _TrialState:
         import psutil
 
         with self.noting:
+            new = []
             for member in members:
                 if member.pid in self.descendants:
                     continue
                 with contextlib.suppress(psutil.Error):
-                    self.descendants[member.pid] = member.create_time()
-                    if self.ledger is not None:
-                        trial = member.pid == self.pid
-                        name = "trial" if trial else member.name()
-                        self.ledger.note(member.pid, self.descendants[member.pid], name, trial)
+                    self.descendants[member.pid] = created = member.create_time()
+                    trial = member.pid == self.pid
+                    name = "trial" if trial else member.name()
+                    new.append({"pid": member.pid, "created": created, "name": name,
+                                "trial": trial})  # fmt: skip
+            if new and self.ledger is not None:
+                self.ledger.note(new)
 
     def stop_descendants(self, grace: float = 10.0) -> None:
         """SIGTERM every remembered process still alive (the same process: same create
