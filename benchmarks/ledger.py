@@ -5,9 +5,9 @@ A trial runs in its own session, and the servers it starts (PostgreSQL, Redis, C
 Airflow, MLflow, Buildbot, Prometheus) in theirs, so a ``kill -9`` of ``bakeoff run``
 reaches none of them. Two guards:
 
-- the trial watches its runner (``BAKEOFF_RUNNER_PID``): once orphaned it interrupts
-  itself, so pytest tears its fixtures down and they stop their servers as usual; if that
-  takes longer than ``ORPHAN_GRACE`` seconds it stops what it started and exits;
+- the trial watches its runner (``BAKEOFF_RUNNER_PID``): once orphaned it interrupts its
+  process group, so pytest tears its fixtures down and they stop their servers as usual;
+  if that takes longer than ``ORPHAN_GRACE`` seconds it stops what it started and exits;
 - the runner keeps a ledger of every process its trials started (pid and start time) in
   ``<history folder>/running/<runner pid>.json``; the next ``bakeoff run`` stops whatever
   a dead runner's ledger still lists, saying so, before it starts a trial.
@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 RUNNER_ENV = "BAKEOFF_RUNNER_PID"
+ORPHANED = threading.Event()  # set in a trial whose runner is gone
 ORPHAN_GRACE = 60.0  # seconds an orphaned trial's teardown may take before it is cut short
 WAIT_FOR_TEARDOWN = 60.0  # seconds the next run waits for an orphaned trial to stop itself
 
@@ -136,8 +137,9 @@ def stop_processes(processes: list, grace: float = 10.0) -> None:
 
 def stop_when_orphaned(every: float = 0.5) -> None:
     """In a trial started by ``bakeoff run``: once the runner is gone, stop through the
-    fixtures' teardown (a SIGINT to itself: pytest tears every fixture down), output
-    going nowhere; after ``ORPHAN_GRACE`` seconds, stop what is left and exit."""
+    fixtures' teardown (a SIGINT to the trial's process group, as Ctrl-C in a terminal:
+    pytest tears every fixture down, worker processes stop), output going nowhere; after
+    ``ORPHAN_GRACE`` seconds, stop what is left and exit."""
     runner = os.environ.get(RUNNER_ENV)
     if not runner or int(runner) != os.getppid():
         return
@@ -149,10 +151,11 @@ def _watch(runner: int, every: float) -> None:
 
     while os.getppid() == runner:
         time.sleep(every)
+    ORPHANED.set()
     nowhere = os.open(os.devnull, os.O_WRONLY)  # the runner read our output; no one does now
     os.dup2(nowhere, 1)
     os.dup2(nowhere, 2)
-    os.kill(os.getpid(), signal.SIGINT)
+    os.killpg(os.getpgrp(), signal.SIGINT)  # as Ctrl-C would: the trial and its workers
     time.sleep(ORPHAN_GRACE)
     with contextlib.suppress(psutil.Error):
         stop_processes(psutil.Process().children(recursive=True))
