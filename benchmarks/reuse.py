@@ -111,9 +111,11 @@ class Reuse:
         if slot is None:
             return Decision(why="never measured here")
         record = slot.record
-        if record.status != "ok" or slot.smoke or not record.key:
+        if record.status != "ok" or slot.smoke:
             last = "a smoke run" if slot.smoke else record.status.replace("_", " ")
-            return Decision(stored=slot, why=f"last time: {last if record.key else 'no key'}")
+            return Decision(stored=slot, why=f"last time: {last}")
+        if not record.key:
+            return Decision(stored=slot, why="stored without its key, by an older bakeoff")
         current = self.today.key(plan, tool, rows, record.key.get("code", {}),
                                  record.key.get("packages", {}))  # fmt: skip
         if current == record.key:
