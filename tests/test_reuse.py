@@ -1,5 +1,6 @@
 """Reuse, --force and resume: what a run keeps from earlier runs, and what it measures again."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -238,13 +239,15 @@ def _throwaway_stage(folder: Path) -> Path:
     return drive
 
 
-def _start(drive: Path, folder: Path, seconds: float, *extra: str) -> subprocess.Popen:
+def _start(started: list, drive: Path, folder: Path, seconds: float, *extra: str):
     command = [sys.executable, str(drive), "run", "--stage", "slowstage", "--rows", "1",
                "--repeats", "1", "--seed", "3", "--results", str(folder / "r"), *extra]  # fmt: skip
     env = {**os.environ, "BAKEOFF_HISTORY": str(folder / "history"),
            "SLOWSTAGE_PIDS": str(folder / "pids"), "SLOWSTAGE_SECONDS": str(seconds)}  # fmt: skip
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    run = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    started.append(run)
+    return run
 
 
 def _until(process: subprocess.Popen, text: str) -> list[str]:
@@ -278,13 +281,32 @@ def _gone(process, port, within: float = 15.0) -> bool:
     return False
 
 
-def test_a_killed_run_resumes_and_leaves_no_server_behind(tmp_path):
+@pytest.fixture
+def started(tmp_path):
+    """The runs a test starts; whatever it asserts, they and the throwaway stage's servers
+    do not outlive it."""
+    runs: list[subprocess.Popen] = []
+    yield runs
+    import psutil
+
+    for run in runs:
+        if run.poll() is None:
+            run.send_signal(signal.SIGINT)  # bakeoff run stops its trial on the way out
+            run.communicate(timeout=60)
+    for pid_file in (tmp_path / "pids").glob("*"):
+        with contextlib.suppress(psutil.Error):
+            server = psutil.Process(int(pid_file.read_text()))
+            if "http.server" in server.cmdline():
+                server.kill()
+
+
+def test_a_killed_run_resumes_and_leaves_no_server_behind(tmp_path, started):
     import psutil
 
     order = runner.trial_order(runner.Plan("slowstage", ("fast", "slow"), (1,), 1, seed=3))
     assert [tool for _, tool in order] == ["fast", "slow"]  # --seed 3: the slow tool second
     drive = _throwaway_stage(tmp_path)
-    first = _start(drive, tmp_path, 60)
+    first = _start(started, drive, tmp_path, 60)
     _until(first, "slow, 1 row: working")
     server, port = _server(tmp_path, "slow")
     first.send_signal(signal.SIGKILL)  # kill -9: no handler runs in bakeoff run
@@ -293,7 +315,7 @@ def test_a_killed_run_resumes_and_leaves_no_server_behind(tmp_path):
     [stored] = results.load_all([tmp_path / "r"])
     assert [(r.tool, r.status) for r in stored[1].records] == [("fast", "ok")]
 
-    second = _start(drive, tmp_path, 60)
+    second = _start(started, drive, tmp_path, 60)
     lines = _until(second, "slow, 1 row: working")
     assert "fast, 1 row: reused, measured" in "".join(lines)
     server, port = _server(tmp_path, "slow")
@@ -303,14 +325,14 @@ def test_a_killed_run_resumes_and_leaves_no_server_behind(tmp_path):
     second.wait()
     assert server.is_running() and server.status() != psutil.STATUS_ZOMBIE
 
-    third = _start(drive, tmp_path, 0.5, "--force", "slowstage.fast")
+    third = _start(started, drive, tmp_path, 0.5, "--force", "slowstage.fast")
     output, _ = third.communicate(timeout=60)
     assert third.returncode == 0, output
     assert "was killed and left 1 process(es) running (python" in output
     assert _gone(server, port, within=1), "the ledger's leftover was stopped first"
     assert "fast, 1 row: running (--force" in output and "slow, 1 row: ok" in output
 
-    fourth = _start(drive, tmp_path, 0.5)
+    fourth = _start(started, drive, tmp_path, 0.5)
     output, _ = fourth.communicate(timeout=60)
     assert "2 of 2 trials reused" in output and "no results file written" in output
     assert not list((tmp_path / "history" / "running").glob("*.json")), "no ledger is left"
