@@ -22,6 +22,12 @@ def pytest_addoption(parser):
         "default: at every size",
     )
     group.addoption(
+        "--answers-known",
+        action="store_true",
+        help="skip the tests that answer about the tool version (feature probes, detection "
+        "quality): bakeoff run carries its stored answers for this version over",
+    )
+    group.addoption(
         "--smoke",
         action="store_true",
         help="a smoke run (bakeoff run --quick): one cold round per operation (no warm-up), "

@@ -105,13 +105,24 @@ def group_alive(pgid: int) -> bool:
 
 def tree_rss_bytes(pid: int) -> int:
     """Resident memory of process ``pid`` and every process it started (0 once it is gone)."""
+    return rss_bytes(tree(pid))
+
+
+def tree(pid: int) -> list:
+    """Process ``pid`` and every process it started (psutil), or [] once it is gone."""
     import psutil
 
     try:
         root = psutil.Process(pid)
-        members = [root, *root.children(recursive=True)]
+        return [root, *root.children(recursive=True)]
     except psutil.NoSuchProcess:
-        return 0
+        return []
+
+
+def rss_bytes(members: list) -> int:
+    """The resident memory of these processes (psutil), those still running."""
+    import psutil
+
     total = 0
     for member in members:
         with contextlib.suppress(psutil.NoSuchProcess):

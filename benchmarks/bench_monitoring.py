@@ -162,7 +162,7 @@ def _checked(monitor, reference, drifted, round_number: int, tool: str, rows: in
 
 
 def test_detection_quality(monitor, bench_options, recorder, tool, rows):
-    harness.skip_in_smoke(bench_options, f"detection quality over {QUALITY_SEEDS} seeds")
+    harness.answering(bench_options, f"detection quality over {QUALITY_SEEDS} seeds")
     if rows > QUALITY_MAX_ROWS:
         pytest.skip(f"detection quality over seeds is measured at up to {QUALITY_MAX_ROWS} rows")
     from scenarios import drift

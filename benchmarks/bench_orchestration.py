@@ -30,6 +30,7 @@ VARIANTS = {
         "quick": (1, 4),
         "unit": "concurrent runs",
         "tools": ("airflow+celery", "airflow+local", "metaflow", "baseline"),
+        "programs": ("postgres", "redis-server"),  # system programs (in its trials' key)
     }
 }
 TEAM_ROWS = 1_600  # every run's input: the stage's default size

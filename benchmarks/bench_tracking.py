@@ -36,6 +36,7 @@ VARIANTS = {
         "quick": (1, 4),
         "unit": "concurrent clients",
         "tools": ("mlflow+postgresql", "mlflow+sqlite", "trackio", "baseline"),
+        "programs": ("postgres",),  # system programs the set-up runs (in its trials' key)
     }
 }
 TEAM_MAX_ROUNDS = 3  # rounds of the team's day per size (fewer with --repeats below 3)

@@ -32,6 +32,7 @@ VARIANTS = {
             "baseline+pandas",
             "pandera+pandas",
         ),
+        "programs": ("java",),  # system programs the set-up runs (in its trials' key)
     }
 }
 PANDAS_CROSSOVER_MAX_ROWS = 1_000_000
@@ -81,9 +82,11 @@ def test_validate(benchmark, validator, workload, recorder, bench_options, tool,
         }
         # once per tool: what the data as given holds, and the features
         if harness.probes_here(bench_options, rows):
-            given = validator.validate(frame)
-            record.details["tables"].append(findings_table("Findings on the data as given", given))
-            _probe_features(record, validator, clean, defective, truth)
+            with harness.answers(record):
+                given = validator.validate(frame)
+                table = findings_table("Findings on the data as given", given)
+                record.details["tables"].append(table)
+                _probe_features(record, validator, clean, defective, truth)
     assert record.correctness["recall"] == 1.0, "the validator missed injected defects"
 
 

@@ -253,10 +253,11 @@ def test_features(versioner, version_files, recorder, state, bench_options, tool
         "damaged remote object is an error": lambda: _damage_probe(versioner, ids),
     }
     if harness.probes_here(bench_options, rows):
-        features = state["features"]
-        for name, exercise in probes.items():
-            features[name] = harness.probe(exercise)
-        record.features = {name: features[name] for name in sorted(features)}
+        with harness.answers(record):
+            features = state["features"]
+            for name, exercise in probes.items():
+                features[name] = harness.probe(exercise)
+            record.features = {name: features[name] for name in sorted(features)}
     record.user_code = _user_code(versioner)
     record.details.setdefault("tables", []).append(_commands_table(state.get("commands", {})))
     record.details.setdefault("notes", []).append(_record_note(versioner, ids))

@@ -16,7 +16,10 @@ EPILOG = """examples:
   bakeoff run --stage tracking --topology team   MLflow on PostgreSQL, 1/4/16 concurrent clients
   bakeoff run --stage orchestration --topology team   Airflow CeleryExecutor + Redis, 2 workers
   bakeoff run --stage validation --engine spark  the rules on PySpark, local[2]
-  bakeoff run                                    every stage at its default sizes
+  bakeoff run                                    every stage at its default sizes; what an
+                                                 earlier run measured under the same key is
+                                                 reused, and a killed run resumes
+  bakeoff run --force tracking.mlflow            measure MLflow's tracking trials again
   bakeoff install-evidence                       install each tool in a fresh venv, measure it
   bakeoff report                                 render reports/out/report.html and .md
 """
@@ -79,14 +82,32 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--results",
         type=Path,
-        help="directory for the results file (default: results/, and results/quick/ with "
-        "--quick, which the report does not read)",
+        help="directory for the results file, whose earlier records are reused (default: "
+        "results/, and results/quick/ with --quick, which the report does not read)",
     )
     run.add_argument(
         "--time-limit",
         type=float,
         default=1800,
         help="seconds one tool at one size may take before it is stopped (1800)",
+    )
+    run.add_argument(
+        "--force",
+        nargs="?",
+        const="all",
+        metavar="WHAT",
+        help="measure again what earlier runs measured: everything (--force), a stage "
+        "(--force validation) or a tool (--force tracking.mlflow), comma-separated. Without "
+        "it a trial is reused when the results folder's record of it is ok and was measured "
+        "on this machine with the same tool versions, code, size, data and options; failed, "
+        "not-run and smoke records are never reused",
+    )
+    run.add_argument(
+        "--out",
+        type=Path,
+        help="re-render the report here after each stage, marked 'partial: N of M stages' "
+        "until the last (default: reports/out/ when the results go to results/; none for "
+        "--quick or another --results folder)",
     )
     evidence = commands.add_parser(
         "install-evidence",
@@ -274,7 +295,6 @@ def _check_data(path: Path | None) -> int | None:
 def run(args) -> int:
     from benchmarks import runner
     from benchmarks.clock import Clock
-    from reports import results
 
     # a shell that starts us in the background sets SIGINT to "ignore"; Ctrl-C (or a
     # SIGINT from a supervisor) must still stop the run cleanly and keep finished records
@@ -287,32 +307,127 @@ def run(args) -> int:
     plans = _plans(args)
     if args.tools:
         _refuse_missing(plans)
-    outcome, records, left_out = 0, [], []
+    force = _force(args, plans)
+    folder = args.results or ROOT / "results" / ("quick" if args.quick else "")
+    reuse = _stored(folder, force)
+    from benchmarks import ledger
+
+    ledger.stop_leftovers()  # what a killed run left running: before any trial starts
+    stored = runner.new_results(plans)
+    run_file = runner.RunFile(stored, folder, _stem(stored, args))
+    renders = PartialReports(_report_out(args), folder, len(plans))
+    outcome, left_out = 0, []
     try:
-        left_out = runner.run_plans(plans, records, clock=Clock(budget))
+        left_out = runner.run_plans(plans, run_file, clock=Clock(budget), reuse=reuse,
+                                    after_plan=renders.after)  # fmt: skip
     except KeyboardInterrupt:
         print(
-            "interrupted: the running trial was stopped; finished records are kept.",
+            "interrupted: the running trial was stopped; finished records are kept "
+            "(the same command again reuses them).",
             file=sys.stderr,
         )
         outcome = 130
-    if records:
-        stored = runner.new_results(plans)
-        stored.records = records
-        stem = f"{stored.environment['date'].replace(':', '')[:17]}-{args.stage}"
-        folder = args.results or ROOT / "results" / ("quick" if args.quick else "")
-        path = results.save(stored, folder, stem)
-        print(f"results: {path} ({len(records)} records)")
-        if args.quick:
-            print("a smoke run: one cold round per operation, no feature probes; kept out of "
-                  f"the report (to see it: bakeoff report --results {folder} "
-                  "--out reports/out/quick)")  # fmt: skip
-        from reports import timesplit
-
-        print("\n".join(timesplit.lines(records)))
+    _closing_lines(run_file, args, folder)
     if left_out:
         print(f"left out to fit --budget {args.budget}: {'; '.join(left_out)}")
     return outcome
+
+
+def _stem(stored, args) -> str:
+    return f"{stored.environment['date'].replace(':', '')[:17]}-{args.stage}"
+
+
+def _closing_lines(run_file, args, folder: Path) -> None:
+    records = run_file.records
+    if run_file.path is None:
+        print(f"nothing new to store: every trial was reused or says what {folder} says "
+              "already; no results file written")  # fmt: skip
+        return
+    print(f"results: {run_file.path} ({len(records)} records)")
+    if args.quick:
+        print("a smoke run: one cold round per operation, no feature probes; kept out of "
+              f"the report (to see it: bakeoff report --results {folder} "
+              "--out reports/out/quick)")  # fmt: skip
+    from reports import timesplit
+
+    print("\n".join(timesplit.lines(records)))
+
+
+def _force(args, plans):
+    """--force as a reuse.Force; a name that is no stage or tool of this run is refused."""
+    from benchmarks.reuse import Force
+
+    if args.force is None:
+        return Force()
+    names = frozenset(n.strip() for n in args.force.split(",") if n.strip()) or frozenset({"all"})
+    known = {"all", *(p.stage for p in plans)}
+    known |= {
+        f"{p.stage}.{t}" for p in plans for t in (*p.tools, *(t.split("+")[0] for t in p.tools))
+    }
+    unknown = sorted(names - known)
+    if unknown:
+        raise UsageError(
+            f"--force {','.join(unknown)}: no stage or tool of this run has that name; write "
+            "--force (everything), --force validation (a stage) or --force tracking.mlflow "
+            "(a tool)."
+        )
+    return Force(names)
+
+
+def _stored(folder: Path, force):
+    """What the results folder already holds, to reuse; a file bakeoff cannot read stops
+    the run before anything starts."""
+    from benchmarks.reuse import Reuse
+    from reports.results import ResultsError
+
+    try:
+        return Reuse.load(folder, force)
+    except ResultsError as error:
+        raise UsageError(str(error)) from None
+
+
+def _report_out(args) -> Path | None:
+    """Where the report is rendered after each stage: --out, else reports/out/ for a run
+    into results/ (the report's own folder); none for a smoke run or other folders."""
+    if args.out is not None:
+        return args.out
+    return ROOT / "reports" / "out" if args.results is None and not args.quick else None
+
+
+class PartialReports:
+    """Renders the report after each stage that measured something, marked "partial: N of
+    M stages" while stages remain; a render error never stops the benchmark."""
+
+    def __init__(self, out: Path | None, folder: Path, stages: int):
+        self.out, self.folder, self.stages = out, folder, stages
+        self.measured = self.pending = False
+
+    def after(self, done: int, measured: bool) -> None:
+        self.measured |= measured
+        self.pending |= measured
+        last = done == self.stages  # then the mark goes, if a render ever happened
+        if self.out is None or not (self.pending or (last and self.measured)):
+            return
+        partial = "" if last else f"{done} of {self.stages} stages"
+        self.pending = False
+        self.render(partial)
+
+    def render(self, partial: str) -> None:
+        import time
+
+        from reports import render
+
+        started = time.perf_counter()
+        try:
+            paths = render.render([self.folder], self.out, partial=partial)
+        except Exception as error:  # whatever went wrong, the benchmark goes on
+            print(f"\n*** the report was NOT rendered ({type(error).__name__}: {error}); the "
+                  "benchmark goes on; run 'bakeoff report' afterwards to see why ***\n",
+                  file=sys.stderr, flush=True)  # fmt: skip
+            return
+        shown = f"partial: {partial}" if partial else "every stage of this run"
+        print(f"report: {paths[0]} ({shown}; rendered in {time.perf_counter() - started:.1f} s)",
+              flush=True)  # fmt: skip
 
 
 def _budget(args) -> float | None:

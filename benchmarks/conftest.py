@@ -8,9 +8,11 @@ A module may also declare ``VARIANTS``: other set-ups of the stage, e.g.
 only with ``--variant=team``, and unmarked tests only without ``--variant``.
 """
 
+import os
+
 import pytest
 
-from benchmarks import harness
+from benchmarks import harness, ledger
 
 
 def _options(config, module) -> harness.Options:
@@ -20,6 +22,7 @@ def _options(config, module) -> harness.Options:
 def pytest_configure(config):
     config.addinivalue_line("markers", "variant(name): runs only with --variant=name")
     harness.SMOKE["on"] = bool(config.getoption("--smoke", default=False))
+    ledger.stop_when_orphaned()  # a trial whose bakeoff run was killed stops itself
 
 
 def pytest_collection_modifyitems(config, items):
@@ -53,11 +56,31 @@ def recorder(request, bench_options):
     recorder.write()
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session):
+    """A trial whose bakeoff run was killed exits once its fixtures are torn down (their
+    servers stopped), without pytest's slow goodbyes (a few garbage collections)."""
+    if ledger.ORPHANED.is_set():
+        os._exit(1)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item):
-    """The test body's time, outside measured operations, is the trial's checks and probes."""
-    with harness.counting_checks():
+    """The test body's time, outside measured operations, is the trial's checks and probes;
+    what a body that answers (``harness.answering``) adds to its record are answers."""
+    record = _record(item, create=False)  # its fixtures made it, where a test answers
+    with harness.counting_checks(), harness.answers(record, declared=False):
         yield
+
+
+def _record(item, create: bool = True):
+    """The record of the test's (tool, rows), if it has one."""
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    recorder = item.funcargs.get("recorder") if hasattr(item, "funcargs") else None
+    if recorder is None or "tool" not in params or "rows" not in params:
+        return None
+    key = (params["tool"], params["rows"])
+    return recorder.record(*key) if create else recorder.records.get(key)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -66,12 +89,8 @@ def pytest_runtest_makereport(item, call):
     with the check's own message, whatever was timed before it."""
     outcome = yield
     report = outcome.get_result()
-    params = getattr(getattr(item, "callspec", None), "params", {})
-    recorder = item.funcargs.get("recorder") if hasattr(item, "funcargs") else None
-    if not report.failed or recorder is None or "tool" not in params or "rows" not in params:
-        return
-    record = recorder.record(params["tool"], params["rows"])
-    if record.status != "failed":
+    record = _record(item) if report.failed else None
+    if record is not None and record.status != "failed":
         crash = getattr(report.longrepr, "reprcrash", None)
         message = crash.message if crash else str(report.longrepr).strip().splitlines()[-1]
         record.status = "failed"

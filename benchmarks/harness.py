@@ -6,7 +6,13 @@ Timing: ``measure`` runs warm-up calls, then timed rounds until the spread is sm
 samples to pytest-benchmark's statistics, which the recorder copies. Everything else a
 trial learns (setup steps, correctness, feature probes, details) is recorded beside it
 and written, when the session ends, to the file named by ``--bakeoff-out`` for the
-runner to collect.
+runner to collect, with the code and packages the trial imported (the runner keys the
+trial on them: benchmarks/keys.py).
+
+Feature probes and detection quality are answers about a tool version, not timings: what
+a test adds to its record while it answers (:func:`answering`, :func:`answers`) is kept
+apart in ``Record.answers``. With ``--answers-known`` the runner has stored answers for
+this tool version and carries them over: the tests that answer are skipped.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ class Options:
     variant: str = ""
     probe_rows: int = 0  # the one size that runs the feature probes; 0: every size
     smoke: bool = False  # --smoke (bakeoff run --quick): see SMOKE
+    answers_known: bool = False  # --answers-known: the runner carries stored answers over
 
 
 def options(config: pytest.Config, module) -> Options:
@@ -55,6 +62,7 @@ def options(config: pytest.Config, module) -> Options:
         variant,
         config.getoption("--probe-rows") or 0,
         bool(config.getoption("--smoke")),
+        bool(config.getoption("--answers-known")),
     )
 
 
@@ -235,7 +243,8 @@ class Recorder:
         self.record(tool, rows).setup_steps = [asdict(step) for step in adapter.setup_steps]
 
     def write(self) -> None:
-        """Add this module's records to the ``--bakeoff-out`` file (if one was named)."""
+        """Add this module's records to the ``--bakeoff-out`` file (if one was named), and
+        what the trial imported to ``<out>.imports.json``."""
         if self.out is None:
             return
         for record in self.records.values():
@@ -245,6 +254,30 @@ class Recorder:
         earlier = json.loads(self.out.read_text(encoding="utf-8")) if self.out.exists() else []
         records = earlier + [asdict(record) for record in self.records.values()]
         self.out.write_text(json.dumps(records, indent=1, default=str), encoding="utf-8")
+        imports = self.out.with_suffix(".imports.json")
+        imports.write_text(json.dumps(imported()), encoding="utf-8")
+
+
+def imported() -> dict:
+    """What this process imported: {"files": modules that are not installed (the
+    project's code), "modules": top-level names of installed, non-standard packages}."""
+    import os
+    import sysconfig
+
+    folders = ("stdlib", "purelib", "platlib")
+    roots = (sys.prefix, sys.base_prefix, *(sysconfig.get_paths()[k] for k in folders))
+    installed = {os.path.realpath(root) for root in roots}
+    files, modules = set(), set()
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if not path:
+            continue
+        path = os.path.realpath(path)
+        if not any(path.startswith(root + os.sep) for root in installed):
+            files.add(path)
+        elif name.split(".")[0] not in sys.stdlib_module_names:
+            modules.add(name.split(".")[0])
+    return {"files": sorted(files), "modules": sorted(modules)}
 
 
 class Absent(Exception):
@@ -275,15 +308,68 @@ def probes_here(opts: Options, rows: int) -> bool:
     """Whether this size runs the feature probes. ``bakeoff run`` passes its smallest size
     (``--probe-rows``): a feature works or not whatever the size, the report shows each
     tool's probes from the size that ran them, and at a million rows one tool's probes
-    (an HTML report, inferred rules, a dashboard server) cost minutes of the run."""
-    return not opts.smoke and opts.probe_rows in (0, rows)
+    (an HTML report, inferred rules, a dashboard server) cost minutes of the run. Not when
+    the runner carries this tool version's stored answers over (``--answers-known``)."""
+    return not opts.smoke and not opts.answers_known and opts.probe_rows in (0, rows)
 
 
 def skip_unless_probing(opts: Options, rows: int) -> None:
-    """Skip a test made only of feature probes at a size that does not run them."""
-    skip_in_smoke(opts, "feature probes")
+    """Skip a test made only of feature probes at a size that does not run them; where it
+    runs, what it adds to the record are answers (see :func:`answering`)."""
+    answering(opts, "feature probes")
     if not probes_here(opts, rows):
         pytest.skip(f"feature probes run once per tool, at {opts.probe_rows:,} rows")
+
+
+ANSWERING = {"on": False}  # the running test's additions to its record are answers
+CARRIED = "answered for this tool version by an earlier run, whose answers are carried over"
+
+
+def answering(opts: Options, what: str) -> None:
+    """Declare the running test an answer about the tool version (``what``: "feature
+    probes", "detection quality"): skipped in a smoke run and where the runner carries
+    stored answers over; otherwise what it adds to its record is kept as answers."""
+    skip_in_smoke(opts, what)
+    if opts.answers_known:
+        pytest.skip(f"{what}: {CARRIED}")
+    ANSWERING["on"] = True
+
+
+ANSWER_PARTS = ("features", "correctness", "measures", "details")
+
+
+@contextlib.contextmanager
+def answers(record: Record | None, declared: bool = True) -> Iterator[None]:
+    """Keep what the body adds to ``record`` as answers (``record.answers["parts"]``);
+    with ``declared`` False only if the body called :func:`answering` (the conftest wraps
+    every test body so)."""
+    import copy
+
+    ANSWERING["on"] = declared
+    before = copy.deepcopy({part: getattr(record, part) for part in ANSWER_PARTS}) if record else {}
+    try:
+        yield
+    finally:
+        if record is not None and ANSWERING["on"]:
+            _keep_answers(record, before)
+        ANSWERING["on"] = False
+
+
+def _keep_answers(record: Record, before: dict) -> None:
+    """Add to ``record.answers["parts"]`` what changed since ``before``: values set, and
+    items appended to lists (a table added to ``details["tables"]``)."""
+    parts = record.answers.setdefault("parts", {"set": {}, "append": {}})
+    for part in ANSWER_PARTS:
+        old, new = before[part], getattr(record, part)
+        for name, value in new.items():
+            was = old.get(name)
+            if isinstance(value, list) and isinstance(was, list) and value[: len(was)] == was:
+                if len(value) > len(was):
+                    parts["append"].setdefault(part, {}).setdefault(name, []).extend(
+                        value[len(was) :]
+                    )
+            elif name not in old or was != value:
+                parts["set"].setdefault(part, {})[name] = value
 
 
 def skip_in_smoke(opts: Options, what: str) -> None:
@@ -295,6 +381,12 @@ def skip_in_smoke(opts: Options, what: str) -> None:
 def record_probe(record: Record, feature: str, exercise: Callable[[], object]) -> None:
     """:func:`probe` one feature into ``record.features``."""
     record.features[feature] = probe(exercise)
+
+
+# the probe rule and the answering helpers: their source is part of the answers' key
+# (benchmarks/keys.py), while the rest of this module's is only the trials'
+PROBE_HELPERS = (Absent, probe, record_probe, probes_here, skip_unless_probing, answering,
+                 answers, _keep_answers)  # fmt: skip
 
 
 def code_lines(text: str) -> int:

@@ -697,7 +697,7 @@ def run(
         pairs = co_install(context, installable, solo)
     records = [tool_record(t, solo.get(t.requirements), measured.get(t.name)) for t in targets]
     records.append(matrix_record(installable, pairs))
-    return _save(records, targets, context.fresh, Path(results_dir))
+    return _save(records, targets, context.fresh, Path(results_dir), report)
 
 
 def _context(scratch: Path, pins: Pins, cache_path: Path, refresh: bool, report) -> Context:
@@ -708,7 +708,10 @@ def _context(scratch: Path, pins: Pins, cache_path: Path, refresh: bool, report)
     return Context(scratch, constraints, fresh, cache, cache_path, report, pins.everything())
 
 
-def _save(records: list[Record], targets: list[Target], fresh: Fresh, results_dir: Path) -> Path:
+def _save(records: list[Record], targets: list[Target], fresh: Fresh, results_dir: Path,
+          report: Callable[[str], None] = print) -> Path:  # fmt: skip
+    """Write the results file, unless this machine's newest one holds the same records (a
+    run that found nothing new leaves the results, and the report, as they were)."""
     from benchmarks import runner
 
     stages: dict[str, tuple[str, ...]] = {}
@@ -717,5 +720,20 @@ def _save(records: list[Record], targets: list[Target], fresh: Fresh, results_di
     environment = runner.environment(stages)
     environment["install"] = {"python": PYTHON, "venv_pip": fresh.pip_version or "none (uv venv)"}
     results = Results(environment=environment, records=records)
+    same = _same_records(results, results_dir)
+    if same is not None:
+        report(f"[install] nothing changed since {same.name}: no new results file")
+        return same
     stem = f"{environment['date'].replace(':', '')[:17]}-install"
     return save(results, results_dir, stem)
+
+
+def _same_records(results: Results, results_dir: Path) -> Path | None:
+    """This machine's newest install evidence file, if its records equal ``results``'."""
+    machine = results.environment.get("machine")
+    for path in sorted(results_dir.glob("*-install*.json"), key=lambda p: p.name, reverse=True):
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        if stored.get("environment", {}).get("machine") == machine:
+            same = stored.get("records") == json.loads(results.to_json())["records"]
+            return path if same else None
+    return None

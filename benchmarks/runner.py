@@ -4,6 +4,10 @@ A trial runs ``pytest benchmarks/bench_<stage>.py`` for one tool and one size, i
 new process group with a time limit, while the runner samples the memory of its whole
 process tree (servers included) and relays its progress lines. A crash, hang or
 memory blow-up of one tool is recorded as that tool's failure and the run goes on.
+
+A trial whose stored record still matches its key is reused, not run (benchmarks/reuse.py);
+each finished trial's records are written to the run's results file at once, so a killed
+run keeps them, and the processes trials start are kept in a ledger (benchmarks/ledger.py).
 """
 
 from __future__ import annotations
@@ -23,12 +27,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from adapters import registry
-from adapters.servers import stop_group, tree_rss_bytes
+from adapters.servers import rss_bytes, stop_group, tree
 from benchmarks.clock import Clock, duration
+from benchmarks.ledger import RUNNER_ENV, Ledger
+from benchmarks.reuse import Decision, Reuse, Stored
 from reports.labels import counted
-from reports.results import Record, Results, now_iso
+from reports.results import Record, Results, now_iso, replace, save
 
 ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS = ROOT / "benchmarks"  # where bench_<stage>.py files are (a test may point elsewhere)
 DEFAULT_TIME_LIMIT = 1800.0
 
 
@@ -76,44 +83,137 @@ def stage_variants(stage: str) -> dict[str, dict]:
     return getattr(module, "VARIANTS", {})
 
 
+def bench_file(stage: str) -> Path:
+    return BENCHMARKS / f"bench_{stage}.py"
+
+
+class RunFile:
+    """This run's results file: written when the first record comes (a run that measured
+    nothing new writes none), rewritten atomically after each trial."""
+
+    def __init__(self, results: Results, folder: Path | None = None, stem: str = ""):
+        self.results, self.folder, self.stem = results, folder, stem
+        self.path: Path | None = None
+
+    @property
+    def records(self) -> list[Record]:
+        return self.results.records
+
+    def add(self, records: list[Record]) -> None:
+        self.results.records += records
+        if self.folder is None or not records:
+            return
+        if self.path is None:
+            self.path = save(self.results, self.folder, self.stem)
+        else:
+            replace(self.results, self.path)
+
+
 def run_plan(plan: Plan, records: list[Record], report: Callable[[str], None] = print) -> None:
-    """Run one plan's trials (see :func:`run_plans`)."""
-    run_plans([plan], records, report)
+    """Run one plan's trials, measuring all (see :func:`run_plans`), into ``records``."""
+    run = RunFile(Results({}))
+    try:
+        run_plans([plan], run, report, reuse=Reuse({}))
+    finally:
+        records += run.records
 
 
-def run_plans(plans: list[Plan], records: list[Record], report: Callable[[str], None] = print,
-              clock: Clock | None = None) -> list[str]:  # fmt: skip
-    """Run every plan's (tool, rows) trials, appending to ``records`` as each finishes, and
-    return what was left out to fit the clock's budget.
+def run_plans(plans: list[Plan], run: RunFile, report: Callable[[str], None] = print,
+              clock: Clock | None = None, reuse: Reuse | None = None,
+              after_plan: Callable[[int, bool], None] | None = None) -> list[str]:  # fmt: skip
+    """Run every plan's (tool, rows) trials, adding each trial's records to ``run`` as it
+    finishes, and return what was left out to fit the clock's budget.
 
-    A tool that is not installed gets a not_run record, and so does a trial left out to fit
-    ``--budget``; an interrupted run keeps the records of the trials that finished. Each
-    trial's line says how much of the run is left, estimated from earlier runs.
+    A trial whose stored record ``reuse`` matches is not run; a tool that is not installed
+    gets a not_run record, and so does a trial left out to fit ``--budget``. Each trial's
+    line says how much of the run is left, estimated from earlier runs. ``after_plan(done,
+    measured)`` is called after each plan (done: how many plans are finished; measured:
+    whether this plan added records).
     """
     clock = clock or Clock(folder=Path(tempfile.gettempdir()) / "bakeoff-no-history")
-    trials = [(plan, rows, tool) for plan in plans for rows, tool in trial_order(plan)]
-    left_out = []
-    for number, (plan, rows, tool) in enumerate(trials, start=1):
-        section, timed_as = _section(plan), _timed_as(plan)
-        label = f"[{number}/{len(trials)} {section}] {tool}, {counted(rows, plan_unit(plan))}"
+    reuse = reuse or Reuse({})
+    trials = [(plan, rows, tool, reuse.decide(plan, tool, rows))
+              for plan in plans for rows, tool in trial_order(plan)]  # fmt: skip
+    report_reuse([decision for *_, decision in trials], report)
+    ledger, left_out = Ledger(), []
+    try:
+        for number, (plan, rows, tool, decision) in enumerate(trials, start=1):
+            label = f"[{number}/{len(trials)} {_section(plan)}] {tool}, "
+            label += counted(rows, plan_unit(plan))
+            if decision.reuse:
+                report(f"{label}: reused, measured {decision.reuse.date}: "
+                       f"{summary([decision.reuse.record])}")  # fmt: skip
+            else:
+                later = [(_timed_as(p), t, r) for p, r, t, d in trials[number:] if not d.reuse]
+                trial = _Trial(plan, tool, rows, label, decision)
+                left_out += trial.run(run, reuse, clock, later, ledger, report)
+            if after_plan and (number == len(trials) or trials[number][0] is not plan):
+                after_plan(plans.index(plan) + 1, _measured_in(run, plan))
+    finally:
+        ledger.close()  # the running trial and its servers were stopped (_supervise)
+    return left_out
+
+
+def _measured_in(run: RunFile, plan: Plan) -> bool:
+    return any(r.stage == plan.stage and r.variant == plan.variant for r in run.records)
+
+
+def report_reuse(decisions: list[Decision], report: Callable[[str], None]) -> None:
+    """One line before the first trial: how many trials are reused, measured when."""
+    reused = [d.reuse for d in decisions if d.reuse]
+    if not reused:
+        return
+    dates = sorted(stored.date for stored in reused)
+    when = dates[0] if dates[0] == dates[-1] else f"{dates[0]} to {dates[-1]}"
+    report(f"{len(reused)} of {len(decisions)} trials reused: measured {when} under the same "
+           "key (machine, versions, code, options); --force measures them again")  # fmt: skip
+
+
+@dataclass
+class _Trial:
+    """One trial to run (not reused), and how its records are kept."""
+
+    plan: Plan
+    tool: str
+    rows: int
+    label: str
+    decision: Decision
+
+    def run(self, run: RunFile, reuse: Reuse, clock: Clock, later, ledger: Ledger,
+            report: Callable[[str], None]) -> list[str]:  # fmt: skip
+        """Measure, record and report the trial; return what was left out for --budget."""
+        plan, tool, rows, label = self.plan, self.tool, self.rows, self.label
+        timed_as = _timed_as(plan)
         missing = registry.missing(plan.stage, tool.split("+", 1)[0])
         missing = missing or clock.fits(timed_as, tool, rows)
         if missing:
-            records.append(Record(plan.stage, tool, rows, status="not_run", reason=missing,
-                                  variant=plan.variant))  # fmt: skip
+            record = Record(plan.stage, tool, rows, status="not_run", reason=missing,
+                            variant=plan.variant)  # fmt: skip
+            self.keep(run, [record])
             report(f"{label}: not run: {missing}")
-            if missing.startswith("left out"):
-                left_out.append(f"{section}.{tool} at {counted(rows, plan_unit(plan))}")
-            continue
-        later = [(_timed_as(p), t, r) for p, r, t in trials[number:]]
-        report(f"{label}: running ({duration(clock.elapsed())} so far, "
+            left = missing.startswith("left out")
+            return [f"{_section(plan)}.{tool} at {counted(rows, plan_unit(plan))}"] if left else []
+        answers = self.decision.answers
+        carried = f", probe answers of {answers.answered_on} carried over" if answers else ""
+        why = f"{self.decision.why}; " if self.decision.why else ""
+        report(f"{label}: running{carried} ({why}{duration(clock.elapsed())} so far, "
                f"{clock.remaining([(timed_as, tool, rows), *later])})")  # fmt: skip
         started = time.monotonic()
-        trial_records = run_trial(plan, tool, rows, lambda line, lb=label: report(f"{lb}: {line}"))
+        relay, known = (lambda line: report(f"{label}: {line}")), bool(self.decision.answers)
+        records, imported = run_trial(plan, tool, rows, relay, known, ledger)
         clock.finished(timed_as, tool, rows, time.monotonic() - started)
-        records += trial_records
-        report(f"{label}: {summary(trial_records)}")
-    return left_out
+        reuse.complete(records, plan, tool, rows, imported, self.decision)
+        self.keep(run, records)
+        report(f"{label}: {summary(records)}")
+        return []
+
+    def keep(self, run: RunFile, records: list[Record]) -> None:
+        """Add the records to the run's file, except a not_run record that says again what
+        the record the report shows says already (a tool still not installed)."""
+        shown: Stored | None = self.decision.stored
+        same = [r for r in records if shown and r.status == "not_run" == shown.record.status
+                and r.reason == shown.record.reason]  # fmt: skip
+        run.add([r for r in records if r not in same])
 
 
 def _section(plan: Plan) -> str:
@@ -143,15 +243,20 @@ def summary(records: list[Record]) -> str:
     return "; ".join(parts) or "no records"
 
 
-def run_trial(plan: Plan, tool: str, rows: int, relay: Callable[[str], None]) -> list[Record]:
-    """One trial in its own process; returns its records (a failed one if it crashed)."""
+def run_trial(plan: Plan, tool: str, rows: int, relay: Callable[[str], None],
+              answers_known: bool = False, ledger: Ledger | None = None,
+              ) -> tuple[list[Record], dict]:  # fmt: skip
+    """One trial in its own process; returns its records (a failed one if it crashed) and
+    what it imported ({"files", "modules"}: the runner keys the trial on them).
+    ``answers_known``: skip the tests that answer about the tool version (their stored
+    answers are carried over)."""
     with tempfile.TemporaryDirectory(prefix="bakeoff-trial-") as scratch:
         out = Path(scratch) / "records.json"
         command = [
             sys.executable,
             "-m",
             "pytest",
-            str(ROOT / "benchmarks" / f"bench_{plan.stage}.py"),
+            str(bench_file(plan.stage)),
             "-m",
             plan.stage,
             "-q",
@@ -178,10 +283,14 @@ def run_trial(plan: Plan, tool: str, rows: int, relay: Callable[[str], None]) ->
             command.append(f"--variant={plan.variant}")
         if plan.smoke:
             command.append("--smoke")
+        if answers_known:
+            command.append("--answers-known")
         started = time.perf_counter()
-        outcome = _supervise(command, plan.time_limit, relay)
+        outcome = _supervise(command, plan.time_limit, relay, ledger)
         wall = time.perf_counter() - started
         records = [Record(**r) for r in json.loads(out.read_text())] if out.exists() else []
+        imports = out.with_suffix(".imports.json")
+        imported = json.loads(imports.read_text()) if imports.exists() else {}
     for record in records:
         record.peak_rss_mb, record.wall_seconds = outcome.peak_rss_mb, wall
         record.measured_rss_mb = outcome.measured_rss_mb
@@ -192,7 +301,7 @@ def run_trial(plan: Plan, tool: str, rows: int, relay: Callable[[str], None]) ->
         for record in records:
             if record.status == "ok" or outcome.timed_out:
                 record.status, record.reason = "failed", outcome.reason()
-    return records
+    return records, imported
 
 
 @dataclass
@@ -213,11 +322,14 @@ class Outcome:
         return f"the trial process exited with code {self.returncode}: {detail[:300]}"
 
 
-def _supervise(command: list[str], time_limit: float, relay: Callable[[str], None]) -> Outcome:
-    """Run ``command`` in a new process group; sample its tree's memory; kill it on time-out."""
+def _supervise(command: list[str], time_limit: float, relay: Callable[[str], None],
+               ledger: Ledger | None = None) -> Outcome:  # fmt: skip
+    """Run ``command`` in a new process group; sample its tree's memory; kill it on time-out.
+    Every process of the tree goes into ``ledger`` (a killed run's next run stops them)."""
     # a parent pytest-xdist worker's variables would make pytest-benchmark switch timing off
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
-    env = {**inherited, "PYTHONUNBUFFERED": "1", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    env = {**inherited, "PYTHONUNBUFFERED": "1", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+           RUNNER_ENV: str(os.getpid())}  # fmt: skip
     process = subprocess.Popen(
         command,
         cwd=ROOT,
@@ -227,14 +339,13 @@ def _supervise(command: list[str], time_limit: float, relay: Callable[[str], Non
         start_new_session=True,
         env=env,
     )
-    state = _TrialState(process.pid)
+    state = _TrialState(process.pid, ledger=ledger)
     reader = threading.Thread(target=_read, args=(process, state, relay), daemon=True)
     reader.start()
     peak, deadline, timed_out = 0, time.monotonic() + time_limit, False
     try:
         while process.poll() is None:
             peak = max(peak, state.sample())
-            state.note_descendants()
             if time.monotonic() > deadline:
                 timed_out = True
                 break
@@ -264,19 +375,27 @@ class _TrialState:
     measured_peak: int = 0  # bytes, sampled only while measured operations run
 
     descendants: dict[int, float] = field(default_factory=dict)  # pid -> create time
-    noted_at: float = 0.0
+    ledger: Ledger | None = None
+    noting: threading.Lock = field(default_factory=threading.Lock)  # sampled from two threads
 
-    def note_descendants(self, every: float = 1.0) -> None:
-        """Remember every process the trial started (at most once a second)."""
+    def note(self, members: list) -> None:
+        """Remember the trial and every process it started, in the run's ledger too (a
+        ``kill -9`` of the run leaves them to the next run to stop)."""
         import psutil
 
-        if time.monotonic() - self.noted_at < every:
-            return
-        self.noted_at = time.monotonic()
-        with contextlib.suppress(psutil.Error):
-            for child in psutil.Process(self.pid).children(recursive=True):
+        with self.noting:
+            new = []
+            for member in members:
+                if member.pid in self.descendants:
+                    continue
                 with contextlib.suppress(psutil.Error):
-                    self.descendants[child.pid] = child.create_time()
+                    self.descendants[member.pid] = created = member.create_time()
+                    trial = member.pid == self.pid
+                    name = "trial" if trial else member.name()
+                    new.append({"pid": member.pid, "created": created, "name": name,
+                                "trial": trial})  # fmt: skip
+            if new and self.ledger is not None:
+                self.ledger.note(new)
 
     def stop_descendants(self, grace: float = 10.0) -> None:
         """SIGTERM every remembered process still alive (the same process: same create
@@ -284,7 +403,9 @@ class _TrialState:
         import psutil
 
         alive = []
-        for pid, created in self.descendants.items():
+        with self.noting:
+            remembered = list(self.descendants.items())
+        for pid, created in remembered:
             with contextlib.suppress(psutil.Error):
                 found = psutil.Process(pid)
                 if found.create_time() == created and found.status() != psutil.STATUS_ZOMBIE:
@@ -298,8 +419,11 @@ class _TrialState:
                 found.kill()
 
     def sample(self) -> int:
-        """The tree's RSS now; also the measured peak if an operation is being measured."""
-        rss = tree_rss_bytes(self.pid)
+        """The tree's RSS now; also the measured peak if an operation is being measured.
+        Every process of the tree is noted (:meth:`note`)."""
+        members = tree(self.pid)
+        self.note(members)
+        rss = rss_bytes(members)
         if self.measuring:
             self.measured_peak = max(self.measured_peak, rss)
         return rss

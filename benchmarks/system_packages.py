@@ -7,13 +7,21 @@ packages too, as dpkg reports them (the packages themselves, not their dependenc
 
 from __future__ import annotations
 
+import glob
 import shutil
 import subprocess
 
 
+def program_path(program: str) -> str | None:
+    """Where ``program`` is: on PATH, or (Debian keeps PostgreSQL's server programs off
+    PATH) in the newest /usr/lib/postgresql/<major>/bin."""
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{program}"), reverse=True)
+    return shutil.which(program) or (found[0] if found else None)
+
+
 def owning_package(program: str) -> str | None:
     """The Debian package that installed ``program`` (None if not found or no dpkg)."""
-    path = shutil.which(program)
+    path = program_path(program)
     if path is None or shutil.which("dpkg") is None:
         return None
     done = subprocess.run(["dpkg", "-S", path], capture_output=True, text=True, check=False)
@@ -23,6 +31,12 @@ def owning_package(program: str) -> str | None:
                               text=True, check=False)  # fmt: skip
     line = done.stdout.strip().splitlines()[0] if done.returncode == 0 else ""
     return line.split(":")[0] or None
+
+
+def package_version(package: str) -> str | None:
+    done = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    return done.stdout.strip() or None if done.returncode == 0 else None
 
 
 def installed_kib(package: str) -> int | None:

@@ -50,6 +50,11 @@ class Entry:
     date: str
     machine: str
 
+    @property
+    def measured(self) -> str:
+        """The day its figures were measured (a reused record keeps its own day)."""
+        return (self.record.measured_at or self.date)[:10]
+
 
 @dataclass
 class StageView:
@@ -137,6 +142,7 @@ def comparison_table(entries: list[Entry], rows: int) -> dict:
     for key in ("measured_rss_mb", "peak_rss_mb"):
         cells = [formatting.number(_ok(r, getattr(r, key))) for r in records]
         lines.append({"label": label(key), "definition": definition(key), "cells": cells})
+    lines.append({"label": "measured on", "cells": [_measured(e) for e in entries]})
     return {
         "rows": rows,
         "size": labels.size(records[0].section, rows) if records else f"{rows:,} rows",
@@ -145,6 +151,14 @@ def comparison_table(entries: list[Entry], rows: int) -> dict:
         "lines": lines,
         "sources": sorted({f"{e.source} ({e.machine})" for e in entries}),
     }
+
+
+def _measured(entry: Entry) -> str:
+    """The day, and the day of answers carried over from an earlier run if they were."""
+    answers = entry.record.answers
+    if answers.get("carried") and answers.get("from", {}).get("measured_at"):
+        return f"{entry.measured} (probe answers {answers['from']['measured_at'][:10]})"
+    return entry.measured
 
 
 def _ok(record: Record, value):
@@ -181,11 +195,21 @@ def feature_matrix(records: list[Record], section: str) -> dict | None:
     return {
         "features": names,
         "tools": [
-            {"tool": tool, "cells": [record.features.get(n) for n in names]}
+            {
+                "tool": tool,
+                "cells": [record.features.get(n) for n in names],
+                "answered": _answered(record),
+            }
             for tool, record in chosen.items()
         ],
         "probed_at": ", ".join(labels.size(section, rows) for rows in sizes),
     }
+
+
+def _answered(record: Record) -> str:
+    """Which version answered the probes and when: "pandera 0.20.4, 2026-12-03"."""
+    source = record.answers.get("from", {})
+    return ", ".join(p for p in (source.get("version"), source.get("measured_at", "")[:10]) if p)
 
 
 def load_facts(stage: str) -> list[dict]:
@@ -243,6 +267,7 @@ def build_context(directories: list[Path], profile: str = scoring.DEFAULT_PROFIL
                 if t.split("-", 1)[0] == s))]  # fmt: skip
     sections += [views[t] for t in setups if views[t] not in sections]
     return {
+        "measured": measured_span(entries),
         "sections": sections,
         "profile": profile,
         "weights": weights,
@@ -260,6 +285,17 @@ def build_context(directories: list[Path], profile: str = scoring.DEFAULT_PROFIL
         "not_run": not_run(sections),
         "time_split": timesplit.split([e.record for e in entries if e.record.stage != "install"]),
     }
+
+
+def measured_span(entries: list[Entry]) -> dict | None:
+    """The oldest and newest day the figures shown were measured, and what is oldest."""
+    shown = [e for e in entries if e.record.stage != "install" and e.record.status == "ok"]
+    if not shown:
+        return None
+    oldest = min(shown, key=lambda e: (e.measured, e.record.section, e.record.tool))
+    what = f"{oldest.record.section}.{oldest.record.tool} at "
+    what += labels.size(oldest.record.section, oldest.record.rows)
+    return {"oldest": oldest.measured, "newest": max(e.measured for e in shown), "what": what}
 
 
 def _headline(view: StageView, records: list[Record]) -> dict | None:
@@ -286,14 +322,17 @@ def not_run(stages: list[StageView]) -> list[str]:
 
 
 def render(
-    directories: list[Path], out: Path, profile: str = scoring.DEFAULT_PROFILE
+    directories: list[Path], out: Path, profile: str = scoring.DEFAULT_PROFILE, partial: str = ""
 ) -> list[Path]:
-    """Write report.html (self-contained), report.md (+ charts/) and report.pptx into ``out``."""
+    """Write report.html (self-contained), report.md (+ charts/) and report.pptx into ``out``.
+    ``partial`` ("3 of 8 stages") marks a report rendered while a run goes on: it has no
+    deck (a stale one is removed), so no slide passes for the finished comparison."""
     import jinja2
 
     from reports import deck
 
     context = build_context(directories, profile)
+    context["partial"] = partial
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
@@ -312,5 +351,8 @@ def render(
         text = environment.get_template(f"{name}.j2").render(**context)
         (out / name).write_text(text, encoding="utf-8")
         written.append(out / name)
+    if partial:
+        (out / "report.pptx").unlink(missing_ok=True)
+        return written
     written.append(deck.write(context, out / "report.pptx"))
     return written

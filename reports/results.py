@@ -1,10 +1,13 @@
 """The results file: a versioned JSON document, written atomically, never overwritten.
 
-One file per ``bakeoff run``. ``records`` hold one entry per (stage, tool, rows):
+One file per ``bakeoff run``, rewritten atomically after each trial (so an interrupted run
+keeps every finished trial). ``records`` hold one entry per (stage, tool, rows):
 its status (``ok``, ``failed`` or ``not_run``), the reason, the setup steps it really
 executed, peak memory, per-operation timing statistics (seconds), correctness values
 (0..1 rates and checks against ground truth), other measured figures (sizes, rates,
-speed-ups), feature probes and stage-specific details. The report reads only these files.
+speed-ups), feature probes and stage-specific details, and the key it was measured under
+(``bakeoff run`` reuses an ``ok`` record whose key still matches). The report reads only
+these files.
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-FORMAT = 2
-READABLE_FORMATS = (1, 2)  # format 1 lacks the fields added in 2; they load as empty
+FORMAT = 3
+READABLE_FORMATS = (1, 2, 3)  # older formats lack the fields added since; they load as empty
 STATUSES = ("ok", "failed", "not_run")
 STAT_FIELDS = ("median", "iqr", "mean", "stdev", "min", "max", "rounds")
 # ``Record.details`` key of the errors a tool raised under load or concurrency, in its own
@@ -91,6 +94,16 @@ class Record:
     # where the rows came from: {"source": "synthetic"} or {"source": path, "file_rows": n,
     # "resampled": bool, "seed": s}
     data: dict = field(default_factory=dict)
+    # when the trial finished (ISO 8601, UTC); "" in files older than format 3
+    measured_at: str = ""
+    # what the trial was measured under: {"machine", "packages", "programs", "code", "work"}
+    # (benchmarks/keys.py); a later run reuses the record while its key still matches
+    key: dict = field(default_factory=dict)
+    # answers about the tool version (feature probes, detection quality): {"parts": what
+    # they added to this record ({"set": {field: {name: value}}, "append": {field: {name:
+    # [items]}}}), "from": {"version", "measured_at"} of the trial that answered, "carried":
+    # true when copied from an earlier record instead of asked again}
+    answers: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if self.status not in STATUSES:
@@ -134,6 +147,13 @@ def save(results: Results, directory: Path, stem: str) -> Path:
         raise ResultsError(f"too many results files named {stem}* in {directory}")
     finally:
         temporary.unlink()
+
+
+def replace(results: Results, path: Path) -> None:
+    """Rewrite a run's own results file atomically: a reader sees the old or the new text."""
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as handle:
+        handle.write(results.to_json())
+    os.replace(handle.name, path)
 
 
 def load(path: Path) -> Results:

@@ -219,14 +219,15 @@ def test_run_writes_a_results_file_and_reuses_the_cache(tmp_path, fake_pip):
     ]
 
     resolves = fake_pip.resolves
-    evidence.run(tmp_path, report=lambda line: None, cache_dir=tmp_path / "install-cache")
+    again = evidence.run(tmp_path, report=lambda line: None, cache_dir=tmp_path / "install-cache")
     assert fake_pip.installs == 2, "a second run must not reinstall"
     assert fake_pip.resolves - resolves == 3, "only each tool alone is resolved again"
+    # nothing changed: no second file, so the report stays byte for byte as it was
+    assert again == path and list(tmp_path.glob("*-install*.json")) == [path]
     evidence.run(
         tmp_path, refresh=True, report=lambda line: None, cache_dir=tmp_path / "install-cache"
     )
     assert fake_pip.installs == 4
-    assert len(list(tmp_path.glob("*-install*.json"))) == 3
 
 
 def test_uv_output_says_how_many_packages_it_fetched():
