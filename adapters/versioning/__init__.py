@@ -28,4 +28,5 @@ CAPABILITIES = {
     "read an old version without checking it out": "read a version without checkout",
     "diff between versions": "diff between versions",
     "stores an unchanged file once (deduplication)": "stores an unchanged file once",
+    "frees the storage of versions no longer needed": "frees unused versions (garbage collection)",
 }
