@@ -10,6 +10,7 @@ from reports import (
     charts,
     evidence,
     findings,
+    floor,
     formatting,
     labels,
     maturity,
@@ -64,7 +65,9 @@ class StageView:
     facts: list[dict] = field(default_factory=list)
     ranking: scoring.Ranking | None = None
     why: str = ""
-    pick: str | None = None  # what to adopt, e.g. "pandera" or "baseline (best tool: dvc)"
+    pick: str | None = None  # what to adopt, e.g. "pandera" or "evidently scores → Prometheus"
+    floor_line: str = ""  # what the pick costs over the roll-your-own floor, and buys
+    layer: dict | None = None  # the stage's layers, ranked on their own question
     finding: str = ""  # one sentence in plain words with the key figure
     headline: dict | None = None  # the one chart that matters
     rests_on: dict = field(default_factory=dict)  # {"lines": [...], "tables": [...]}
@@ -214,7 +217,13 @@ def build_context(directories: list[Path], profile: str = scoring.DEFAULT_PROFIL
     # a stage run at one size takes its scale from the set-up that grows its load
     grown = {s.split("-", 1)[0]: records[s] for s in setups
              if len({r.rows for r in records[s]}) > 1}  # fmt: skip
-    context = scoring.Context(install, scoring.load_openness(), maturity.load(), grown=grown)
+    # capabilities answered by a set-up's trial, and the team set-up's lost work
+    by_setup: dict[str, dict[str, list[Record]]] = {}
+    for name in setups:
+        stage, setup = name.split("-", 1)
+        by_setup.setdefault(stage, {})[setup] = records[name]
+    context = scoring.Context(install, scoring.load_openness(), maturity.load(), grown=grown,
+                              setups=by_setup)  # fmt: skip
     # the stack is chosen from the stages' default set-ups; each other set-up is ranked
     # on its own (same profile weights) and shown as its own section after its stage
     chosen = summary.recommend({s: records[s] for s in present}, profile, context)
@@ -226,6 +235,9 @@ def build_context(directories: list[Path], profile: str = scoring.DEFAULT_PROFIL
         view.ranking = chosen.rankings[name]
         view.why = summary.why(view.ranking)
         view.pick = summary.pick(view.ranking)
+        view.floor_line = floor.line(view.ranking, records[name])
+        if view.ranking.layer is not None:
+            view.layer = layer_view(view.ranking, records[name], context.maturity)
         view.rests_on = evidence.rests_on(view.ranking, records[name], context.maturity)
         view.finding = findings.finding(view.ranking, records[name])
         view.headline = _headline(view, records[name])
@@ -242,6 +254,7 @@ def build_context(directories: list[Path], profile: str = scoring.DEFAULT_PROFIL
     sections += [views[t] for t in setups if views[t] not in sections]
     return {
         "sections": sections,
+        "thresholds": thresholds(),
         "profile": profile,
         "weights": weights,
         "criteria": scoring.CRITERIA,
@@ -257,6 +270,35 @@ def build_context(directories: list[Path], profile: str = scoring.DEFAULT_PROFIL
         "install": [e for e in entries if e.record.stage == "install"],
         "not_run": not_run(sections),
         "time_split": timesplit.split([e.record for e in entries if e.record.stage != "install"]),
+    }
+
+
+def thresholds() -> dict[str, str]:
+    """The scoring's stated thresholds, as the report's legend shows them."""
+    from reports import criteria, verdict
+
+    return {
+        "min_margin": f"{verdict.MIN_MARGIN:.2f}",
+        "false_alarm_ceiling": f"{criteria.FALSE_ALARM_CEILING:.0%}",
+        "material_seconds": formatting.seconds(criteria.MATERIAL_SECONDS),
+        "material_share": f"{criteria.MATERIAL_SHARE:.0%}",
+        "material_setup": f"{scoring.MATERIAL_DIFFERENCE['setup']:g}",
+    }
+
+
+def layer_view(ranking: scoring.Ranking, records: list[Record], facts: dict) -> dict:
+    """The stage's second question, its layers: their ranking, verdict and floor line."""
+    layer = ranking.layer
+    name = layer.roles.get(layer.winner, {}).get("layer", layer.winner) if layer.winner else ""
+    fed = [r for r in records if r.tool in {t for t, _, _ in layer.totals}]
+    questions = [role["question"] for role in layer.roles.values() if role.get("question")]
+    return {
+        "question": questions[0] if questions else "Layers",
+        "ranking": layer,
+        "pick": f"{name} ({layer.winner})" if name != layer.winner else name,
+        "why": summary.why(layer),
+        "floor_line": floor.line(layer, fed),
+        "rests_on": evidence.rests_on(layer, fed, facts),
     }
 
 
