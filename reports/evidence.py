@@ -70,8 +70,9 @@ def capabilities_table(ranking: Ranking) -> dict | None:
 def _lines(ranking: Ranking, records: list[Record]) -> list[str]:
     lines = []
     for rows, operations in sorted(ranking.compared.items()):
-        shown = ", ".join(operations) or "none (no operation did the same job in every tool)"
-        lines.append(f"Speed at {size(ranking.stage, rows)} compares: {shown}.")
+        shown = ", ".join(operations) or "none (no two tools did the same job)"
+        lines.append(f"Speed at {size(ranking.stage, rows)} compares each tool on the "
+                     f"operations it shares with another: {shown}.")  # fmt: skip
     unit = SIZE_UNITS.get(ranking.stage, "rows")
     if unit.startswith("concurrent"):
         lines.append(

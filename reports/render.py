@@ -282,6 +282,7 @@ def thresholds() -> dict[str, str]:
         "false_alarm_ceiling": f"{criteria.FALSE_ALARM_CEILING:.0%}",
         "material_seconds": formatting.seconds(criteria.MATERIAL_SECONDS),
         "material_share": f"{criteria.MATERIAL_SHARE:.0%}",
+        "material_scale": formatting.seconds(scoring.MATERIAL_DIFFERENCE["scale"]),
         "material_setup": f"{scoring.MATERIAL_DIFFERENCE['setup']:g}",
     }
 
@@ -312,16 +313,19 @@ def _headline(view: StageView, records: list[Record]) -> dict | None:
 
 
 def not_run(stages: list[StageView]) -> list[str]:
-    """What could not be run, and why, in one line per tool."""
+    """What could not be run, and why, in one line per tool (layers included)."""
     lines = []
     for view in stages:
+        rankings = [view.ranking, *([view.ranking.layer] if view.ranking.layer else [])]
+        not_ranked = {tool for ranking in rankings for tool in ranking.not_ranked}
         reasons = {}
         for table in view.tables:
             for tool, status in zip(table["tools"], table["status"], strict=True):
-                if status != "ok" and tool in view.ranking.not_ranked:
+                if status != "ok" and tool in not_ranked:
                     reasons.setdefault(tool, status)
         lines += [f"{view.name}: {tool}: {why}" for tool, why in reasons.items()]
-        lines += [f"{view.name}: {tool}: {why}" for tool, why in view.ranking.failed_at.items()]
+        lines += [f"{view.name}: {tool}: {why}" for ranking in rankings
+                  for tool, why in ranking.failed_at.items()]  # fmt: skip
     return lines
 
 
