@@ -56,7 +56,8 @@ def line(ranking: Ranking, records: list[Record], name: str | None = None) -> st
         text = f"{name or tool} costs n/a× {base}'s time (no operation both did to compare)"
     else:
         text = f"{name or tool} costs {formatting.significant(ratio)}× {base}'s time"
-    text += f" and buys: {_buys(ranking, tool, floor)}"
+    runs = ranking.emulators.get(tool)
+    text += f" and buys{f' (as run here by {runs})' if runs else ''}: {_buys(ranking, tool, floor)}"
     owned = _owned_lines(records, floor)
     if owned and ranking.roles.get(floor, {}).get("kind") == "floor":
         text += f"; {base} is {owned:,} lines your team writes and maintains"

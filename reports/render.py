@@ -323,9 +323,10 @@ def not_run(stages: list[StageView]) -> list[str]:
             for tool, status in zip(table["tools"], table["status"], strict=True):
                 if status != "ok" and tool in not_ranked:
                     reasons.setdefault(tool, status)
-        lines += [f"{view.name}: {tool}: {why}" for tool, why in reasons.items()]
-        lines += [f"{view.name}: {tool}: {why}" for ranking in rankings
-                  for tool, why in ranking.failed_at.items()]  # fmt: skip
+        failed = {tool: why for ranking in rankings for tool, why in ranking.failed_at.items()}
+        lines += [f"{view.name}: {tool}: {why}" for tool, why in reasons.items()
+                  if tool not in failed]  # fmt: skip
+        lines += [f"{view.name}: {tool}: {why}" for tool, why in failed.items()]
     return lines
 
 

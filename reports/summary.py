@@ -139,9 +139,9 @@ def architecture_png(stack: dict[str, str | None]) -> str:
     """A left-to-right diagram of the pipeline with the recommended tool in each box."""
     import textwrap
 
-    plt, fig, axes = charts.figure(width=11.5, height=2.6)
+    plt, fig, axes = charts.figure(width=11.5, height=1.8)
     axes.set_xlim(0, len(PIPELINE) * 2)
-    axes.set_ylim(0, 2)
+    axes.set_ylim(0.4, 1.6)  # the boxes and nothing else: the first screen is short
     axes.axis("off")
     for index, (stage, role) in enumerate(PIPELINE):
         x = index * 2 + 0.15
