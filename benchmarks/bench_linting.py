@@ -71,7 +71,7 @@ def linter(tool, rows, recorder):
         yield adapter
 
 
-def test_labelled_defects(linter, trees, recorder, tool, rows):
+def test_labelled_defects(linter, trees, recorder, bench_options, tool, rows):
     defective, defects, clean, _ = trees
     with harness.trial(recorder, tool, rows) as record:
         caught = {}
@@ -90,8 +90,54 @@ def test_labelled_defects(linter, trees, recorder, tool, rows):
         record.user_code = {
             name: harness.code_lines(text) for name, text in type(linter).user_code().items()
         }
+        if harness.probes_here(bench_options, rows):
+            _probe_features(record, linter, defective, defects, caught[True])
     kinds = {defect.kind for defect in caught[True]}
     assert package.SYNTAX_ERROR in kinds, "the tool did not report the file that cannot parse"
+
+
+# feature probe -> the labelled defect kinds the common rule set must flag for a yes
+FLAGS = {
+    "flags undefined names": (package.UNDEFINED_NAME,),
+    "flags unsorted imports": (package.IMPORT_ORDER,),
+    "flags unused names": (package.UNUSED_IMPORT, package.UNUSED_VARIABLE),
+}
+FORMATTED_KINDS = (package.SPACING, package.BLANK_LINES)  # what a formatter rewrites
+
+
+def _probe_features(record, linter, defective: Path, defects, caught: set) -> None:
+    """Capabilities judged on the labelled package: the common rule set's lint (already
+    run) flags each kind, and the formatter, asked to check the package, names the files
+    whose spacing and blank lines are wrong."""
+    for feature, kinds in FLAGS.items():
+        harness.record_probe(record, feature, lambda k=kinds: flagged(defects, caught, k))
+    harness.record_probe(record, "formats code", lambda: formats(linter, defective, defects))
+
+
+def flagged(defects, caught: set, kinds: tuple[str, ...]) -> str:
+    wanted = [d for d in defects if d.kind in kinds]
+    missed = [f"{d.kind} at {d.path}:{d.first_line}" for d in wanted if d not in caught]
+    if missed:
+        raise harness.Absent(f"not flagged with the common rule set: {', '.join(missed)}")
+    return f"flagged with the common rule set: {', '.join(d.kind for d in wanted)}"
+
+
+def formats(linter, defective: Path, defects) -> str:
+    """The formatter on a copy of the package without its file that cannot parse (a
+    formatter refuses it, as a user would see)."""
+    import shutil
+
+    files = sorted({d.path for d in defects if d.kind in FORMATTED_KINDS})
+    with tempfile.TemporaryDirectory(prefix="bakeoff-format-") as scratch:
+        tree = Path(shutil.copytree(defective, Path(scratch) / "package"))
+        for defect in defects:
+            if defect.kind == package.SYNTAX_ERROR:
+                (tree / defect.path).unlink()
+        to_reformat = linter.format_check(tree, True)
+    missed = [path for path in files if path not in to_reformat]
+    if missed:
+        raise harness.Absent(f"its formatter would leave {', '.join(missed)} as they are")
+    return f"its formatter would reformat {', '.join(files)} (of {len(to_reformat)} files)"
 
 
 def matched(findings, defects) -> set:

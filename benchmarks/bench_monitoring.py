@@ -105,6 +105,7 @@ def test_check(benchmark, monitor, workload, recorder, bench_options, tool, rows
             "combined_extra_columns": len(found - drifted.drifted),
             "unchanged_false_alarms": len(calm),
         }
+        _count_unchanged(record, checked=1, alarmed=int(bool(calm)))
     assert drifted.drifted <= found, "the monitor missed injected drift"
 
 
@@ -177,6 +178,7 @@ def test_detection_quality(monitor, bench_options, recorder, tool, rows):
             for batch, verdicts in zip(batches, monitor.check_many(reference, named), strict=True):
                 tally.add(batch, set(drifted_columns(verdicts)))
         record.correctness |= tally.scores()
+        _count_unchanged(record, checked=tally.unchanged, alarmed=tally.alarmed)
         record.details.setdefault("tables", []).extend(tally.tables())
         record.details.setdefault("notes", []).append(
             f"Detection quality over {QUALITY_SEEDS} seeds x {len(drift.KINDS) + 2} batches; "
@@ -200,6 +202,17 @@ def test_features(monitor, workload, recorder, bench_options, tool, rows):
         harness.record_probe(
             record, "dashboard", lambda: _dashboard(monitor, Path(scratch), record.measures)
         )
+
+
+def _count_unchanged(record, checked: int, alarmed: int) -> None:
+    """Add unchanged batches checked and those with any alarm to the record's counts, and
+    set its false-alarm share over all of them: false alarms count at every size that ran
+    (one unchanged batch per size, the seeds' at the smallest)."""
+    measures = record.measures
+    measures["unchanged_batches"] = measures.get("unchanged_batches", 0) + checked
+    measures["unchanged_batches_alarmed"] = measures.get("unchanged_batches_alarmed", 0) + alarmed
+    total = measures["unchanged_batches_alarmed"] / measures["unchanged_batches"]
+    record.correctness["false_alarm_batches"] = total
 
 
 class Tally:

@@ -189,6 +189,17 @@ def test_faults(orchestrator, data, expected, recorder, bench_options, tool, row
         harness.record_probe(record, "retry", lambda: _retried(failed))
         harness.record_probe(record, "failure reported", lambda: _failure_reported(failed))
         harness.record_probe(record, "resume", lambda: _resumed(orchestrator, failed, expected))
+        harness.record_probe(record, "UI reachable", lambda: _ui(orchestrator))
+
+
+def _ui(orchestrator) -> str:
+    from adapters.servers import http_status
+
+    url = orchestrator.ui_url()
+    status = http_status(url)
+    if status != 200:
+        raise harness.Absent(f"GET {url} -> HTTP {status}")
+    return f"GET {url} -> HTTP {status}"
 
 
 def _retried(failed) -> str:

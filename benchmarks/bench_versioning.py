@@ -238,7 +238,7 @@ def test_storage(versioner, version_files, recorder, state, tool, rows):
 
 def test_features(versioner, version_files, recorder, state, bench_options, tool, rows):
     """Probes, each exercising one feature (once per tool, at the run's smallest size); the
-    damaged-remote probe runs last."""
+    deduplication probe commits one more version, and the damaged-remote probe runs last."""
     ids = state.get("ids", [])
     record = recorder.record(tool, rows)
     if record.status != "ok":
@@ -250,6 +250,10 @@ def test_features(versioner, version_files, recorder, state, bench_options, tool
             versioner, ids, version_files
         ),
         "works offline": lambda: _offline_probe(versioner, ids, version_files),
+        "stores an unchanged file once": lambda: _dedup_probe(versioner, version_files),
+        "frees unused versions (garbage collection)": lambda: _gc_probe(
+            versioner, ids, version_files
+        ),
         "damaged remote object is an error": lambda: _damage_probe(versioner, ids),
     }
     if harness.probes_here(bench_options, rows):
@@ -364,6 +368,41 @@ def _offline_probe(versioner, ids, files) -> str:
     finally:
         shutil.rmtree(destination, ignore_errors=True)
     return "committed and restored from the remote with no server and no network"
+
+
+def _dedup_probe(versioner, files: list[VersionFile]) -> str:
+    """A file committed again unchanged (the oldest version, back after later ones) must not
+    be stored a second time: the remote grows by less than half the file."""
+    before = versioner.stored_bytes()
+    shutil.copyfile(files[0].path, versioner.data_path)
+    versioner.commit("the oldest version again, unchanged")
+    grown = versioner.stored_bytes() - before
+    evidence = (
+        f"the {files[0].size:,}-byte oldest version committed again: the remote grew by "
+        f"{grown:,} bytes"
+    )
+    if grown >= files[0].size / 2:
+        raise harness.Absent(evidence)
+    return evidence
+
+
+def _gc_probe(versioner, ids: list[str], files: list[VersionFile]) -> str:
+    """The tool's clean-up, keeping the newest version: the remote must shrink, and the
+    newest version still come back exact from it."""
+    before = versioner.stored_bytes()
+    versioner.collect_garbage(ids[-1])
+    after = versioner.stored_bytes()
+    destination = versioner.workdir / "teammate-after-gc"
+    try:
+        same = file_digest(versioner.clone_restore(ids[-1], destination)) == files[-1].sha256
+    finally:
+        shutil.rmtree(destination, ignore_errors=True)
+    evidence = f"the remote went from {before:,} to {after:,} bytes, keeping the newest version"
+    if not same:
+        raise harness.Absent(f"{evidence}, which then came back with a different sha256")
+    if after >= before:
+        raise harness.Absent(f"{evidence}: nothing was freed")
+    return f"{evidence}, which still comes back exact"
 
 
 def _damage_probe(versioner, ids) -> str:

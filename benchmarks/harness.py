@@ -3,7 +3,8 @@ the recorder that turns each trial into a results record.
 
 Timing: ``measure`` runs warm-up calls, then timed rounds until the spread is small
 (relative IQR ≤ 5 % after at least 3 rounds) or the maximum is reached, and hands the
-samples to pytest-benchmark's statistics, which the recorder copies. Everything else a
+samples to pytest-benchmark; the recorder stores their statistics as
+``reports.results.stats`` computes them, the same IQR the stop rule tested. Everything else a
 trial learns (setup steps, correctness, feature probes, details) is recorded beside it
 and written, when the session ends, to the file named by ``--bakeoff-out`` for the
 runner to collect, with the code and packages the trial imported (the runner keys the
@@ -28,7 +29,7 @@ import pytest
 
 from adapters import registry
 from adapters.base import Adapter, AdapterError, NotRunnable, NotSupported
-from reports.results import STAT_FIELDS, Record, stats
+from reports.results import Record, stats
 
 
 @dataclass(frozen=True)
@@ -220,17 +221,18 @@ class Recorder:
     def record(self, tool: str, rows: int) -> Record:
         key = (tool, rows)
         if key not in self.records:
-            self.records[key] = Record(stage=self.stage, tool=tool, rows=rows, variant=self.variant)
+            role, capabilities = decision(self.stage, tool)
+            self.records[key] = Record(stage=self.stage, tool=tool, rows=rows, variant=self.variant,
+                                       role=role, capabilities=capabilities)  # fmt: skip
         return self.records[key]
 
     def timing(self, tool: str, rows: int, operation: str, benchmark) -> None:
-        """Copy pytest-benchmark's statistics for ``operation`` (seconds); none when timing
-        is off (``--benchmark-disable``: the checks still run)."""
+        """The statistics of ``operation``'s timed rounds (seconds), from the one function
+        that computes them (``reports.results.stats``: the IQR the stop rule tested is the
+        IQR stored); none when timing is off (``--benchmark-disable``: the checks still run)."""
         if benchmark.stats is None:
             return
-        measured = benchmark.stats.stats
-        names = {"stdev": "stddev"}
-        timing = {name: getattr(measured, names.get(name, name)) for name in STAT_FIELDS}
+        timing = stats(list(benchmark.stats.stats.data))
         if id(benchmark) in ADAPTIVE:  # rounds stopped early once the spread was small
             timing["max_rounds"] = ADAPTIVE[id(benchmark)]
         self.record(tool, rows).timings[operation] = timing
@@ -278,6 +280,21 @@ def imported() -> dict:
         elif name.split(".")[0] not in sys.stdlib_module_names:
             modules.add(name.split(".")[0])
     return {"files": sorted(files), "modules": sorted(modules)}
+
+
+def decision(stage: str, tool: str) -> tuple[dict, dict[str, str]]:
+    """The tool's part in its stage's decision and the capabilities it is asked for, as the
+    stage declares them beside its ``TOOLS`` (``ROLES``, ``LAYERS``, ``CAPABILITIES``,
+    ``LAYER_CAPABILITIES``): every record carries them to the report, which reads results
+    files only. A tool the stage does not name is a candidate."""
+    import importlib
+
+    declared = importlib.import_module(f"adapters.{stage}")
+    role = {"kind": "candidate", **getattr(declared, "ROLES", {}).get(base_tool(tool), {})}
+    if role["kind"] == "layer":
+        role |= getattr(declared, "LAYERS", {})
+        return role, dict(getattr(declared, "LAYER_CAPABILITIES", {}))
+    return role, dict(getattr(declared, "CAPABILITIES", {}))
 
 
 class Absent(Exception):

@@ -3,11 +3,16 @@
 Each function takes the stage's records and returns {tool: value}; the scoring module
 turns values into 0..1 scores. The rules a sceptical reviewer checks live here:
 
-- speed and scale use only the operations that every ranked tool performed at that size
-  and met the operation's contract for (``Record.not_equivalent`` leaves a timing out);
+- speed compares each tool on every operation it shares with at least one other tool at
+  that size, done to the operation's contract (``Record.not_equivalent`` leaves a timing
+  out), against the fastest of those; a difference under MATERIAL_SECONDS or under
+  MATERIAL_SHARE of the faster time counts as none;
 - scale is the marginal cost b of a fit ``time = a + b·rows`` (seconds per million rows),
   so a fixed wait does not make a tool "scale better";
-- correctness is the mean over every size and every 0..1 measure;
+- correctness is the mean, over every size, of the 0..1 measures on which the tools
+  differ; a measure every ranked tool meets alike is a gate, shown, not averaged in;
+- capabilities: what a team needs from the stage (declared with its tools), answered by
+  each tool's feature probes or by its trial in a set-up (the team set-up's lost work);
 - footprint is kept per part (units apart); a part that does not apply is "n/a";
 - setup effort is what a user runs and writes (steps + ``Record.user_code`` lines).
 """
@@ -21,6 +26,11 @@ from reports.results import Record, fact_key
 
 # a per-million-row cost below this (1 ns a row) is measurement noise, not a cost
 MIN_MARGINAL_SECONDS = 1e-3
+# a timing difference below either threshold does not matter to a user: scored as equal
+MATERIAL_SECONDS = 0.1  # per call of the operation
+MATERIAL_SHARE = 0.10  # of the faster tool's time
+# a detector that alarms on more unchanged batches than this cannot be a clear pick
+FALSE_ALARM_CEILING = 0.05
 FOOTPRINT_PARTS = ("install_mb", "packages", "import_seconds", "memory_mb")
 
 
@@ -34,17 +44,26 @@ def geometric_mean(values: list[float]) -> float | None:
 
 
 def compared_operations(records: list[Record]) -> dict[int, list[str]]:
-    """rows -> operations timed, to contract, by every tool that completed that size and
-    met the contract of at least one operation besides starting up; a tool that met none
-    (e.g. Neptune offline, whose writes nothing reads back, or pandera+spark, which names
-    the broken rules but not the rows, and otherwise only started Spark) gets no speed
-    score instead of emptying everyone's."""
-    compared = {}
+    """rows -> operations timed, to contract, by at least two tools that completed that
+    size and met the contract of at least one operation besides starting up; a tool that
+    met none (e.g. Neptune offline, whose writes nothing reads back, or pandera+spark,
+    which names the broken rules but not the rows, and otherwise only started Spark) gets
+    no speed score and narrows no one's comparison."""
+    return {rows: sorted(sharing) for rows, sharing in _sharing(records).items()}
+
+
+def _sharing(records: list[Record]) -> dict[int, dict[str, list[Record]]]:
+    """rows -> operation -> the records that did it to contract, for operations at least
+    two tools did at that size."""
+    shared = {}
     for rows in sorted({r.rows for r in ok(records)}):
-        done = [_equivalent_operations(r) for r in ok(records) if r.rows == rows]
-        done = [operations for operations in done if operations]
-        compared[rows] = sorted(set.intersection(*done)) if done else []
-    return compared
+        by_operation: dict[str, list[Record]] = {}
+        for record in ok(records):
+            if record.rows == rows:
+                for operation in _equivalent_operations(record):
+                    by_operation.setdefault(operation, []).append(record)
+        shared[rows] = {op: done for op, done in by_operation.items() if len(done) > 1}
+    return shared
 
 
 def _equivalent_operations(record: Record) -> set[str]:
@@ -58,17 +77,26 @@ def _start_up(operation: str) -> bool:
     return operation.endswith("_start")
 
 
+def material_ratio(median: float, fastest: float) -> float:
+    """median / fastest, or 1 where the difference is under MATERIAL_SECONDS or under
+    MATERIAL_SHARE of the faster time: a user would not notice it."""
+    difference = median - fastest
+    if difference < MATERIAL_SECONDS or difference < MATERIAL_SHARE * fastest:
+        return 1.0
+    return median / fastest
+
+
 def speed(records: list[Record]) -> dict[str, float]:
-    """Geometric mean, over compared operations and sizes, of median / fastest median."""
-    compared, ratios = compared_operations(records), {}
-    for rows, operations in compared.items():
-        at_size = [r for r in ok(records) if r.rows == rows and _equivalent_operations(r)]
-        for operation in operations:
-            fastest = min(r.timings[operation]["median"] for r in at_size)
-            for record in at_size:
-                median = record.timings[operation]["median"]
+    """Geometric mean, over every operation and size a tool shares with another, of its
+    median over the fastest sharing tool's (1 where the difference is immaterial)."""
+    ratios: dict[str, list[float]] = {}
+    for sharing in _sharing(records).values():
+        for operation, done in sharing.items():
+            fastest = min(r.timings[operation]["median"] for r in done)
+            for record in done:
                 if fastest > 0:
-                    ratios.setdefault(record.tool, []).append(median / fastest)
+                    median = record.timings[operation]["median"]
+                    ratios.setdefault(record.tool, []).append(material_ratio(median, fastest))
     return {tool: value for tool, values in ratios.items()
             if (value := geometric_mean(values)) is not None}  # fmt: skip
 
@@ -91,15 +119,14 @@ def linear_fit(points: list[tuple[int, float]]) -> Fit:
 
 
 def scale_fits(records: list[Record]) -> dict[str, dict[str, Fit]]:
-    """tool -> operation -> fit, for operations compared at two sizes or more."""
-    compared = compared_operations(records)
+    """tool -> operation -> fit, for operations the tool did to contract, shared with
+    another tool, at two sizes or more."""
     series: dict[tuple[str, str], list[tuple[int, float]]] = {}
-    for record in ok(records):
-        if not _equivalent_operations(record):
-            continue
-        for operation in compared.get(record.rows, []):
-            point = (record.rows, record.timings[operation]["median"])
-            series.setdefault((record.tool, operation), []).append(point)
+    for rows, sharing in _sharing(records).items():
+        for operation, done in sharing.items():
+            for record in done:
+                point = (rows, record.timings[operation]["median"])
+                series.setdefault((record.tool, operation), []).append(point)
     fits: dict[str, dict[str, Fit]] = {}
     for (tool, operation), points in series.items():
         if len({x for x, _ in points}) >= 2:
@@ -127,7 +154,7 @@ def setup_scale(tools: list[str], setup_records: list[Record]) -> dict[str, dict
     found = {}
     for tool in tools:
         mine = sorted((value, setup) for setup, value in values.items()
-                      if _same_product(tool, setup.split("+", 1)[0]))  # fmt: skip
+                      if same_product(tool, setup.split("+", 1)[0]))  # fmt: skip
         held = [(value, setup) for value, setup in mine if setup not in lost]
         if held:
             found[tool] = {"value": held[0][0], "setup": held[0][1]}
@@ -148,17 +175,43 @@ def lost_work(records: list[Record]) -> dict[str, str]:
     return lost
 
 
-def _same_product(tool: str, product: str) -> bool:
+def same_product(tool: str, product: str) -> bool:
     return tool == product or tool.startswith(product + "_")
 
 
 def correctness(records: list[Record]) -> dict[str, float]:
-    """Mean of the 0..1 correctness values over every size (rates and yes/no checks;
-    counts are ignored). Rates named ``false_...`` are errors: 1 - rate counts."""
-    values: dict[str, list[float]] = {}
-    for record in ok(records):
-        values.setdefault(record.tool, []).extend(rates(record).values())
+    """Mean, over the measures on which the ranked tools differ, of each tool's mean of that
+    measure over every size (0..1 rates and yes/no checks; counts are ignored; rates named
+    ``false_...`` are errors: 1 - rate counts). Measures every tool meets alike are gates
+    (:func:`gates`): they separate no one, so they are not averaged in."""
+    means = _measure_means(records)
+    telling = _discriminating(means)
+    values = {tool: [v for name, v in by_name.items() if name in telling]
+              for tool, by_name in means.items()}  # fmt: skip
     return {tool: sum(v) / len(v) for tool, v in values.items() if v}
+
+
+def gates(records: list[Record]) -> list[str]:
+    """The 0..1 measures every ranked tool that has them meets alike (e.g. every restored
+    file equal, every injected defect caught): passed by all, shown, not averaged."""
+    means = _measure_means(records)
+    names = {name for by_name in means.values() for name in by_name}
+    return sorted(names - _discriminating(means))
+
+
+def _measure_means(records: list[Record]) -> dict[str, dict[str, float]]:
+    values: dict[str, dict[str, list[float]]] = {}
+    for record in ok(records):
+        for name, value in rates(record).items():
+            values.setdefault(record.tool, {}).setdefault(name, []).append(value)
+    return {tool: {name: sum(v) / len(v) for name, v in by_name.items()}
+            for tool, by_name in values.items()}  # fmt: skip
+
+
+def _discriminating(means: dict[str, dict[str, float]]) -> set[str]:
+    names = {name for by_name in means.values() for name in by_name}
+    return {name for name in names
+            if len({round(m[name], 9) for m in means.values() if name in m}) > 1}  # fmt: skip
 
 
 def rates(record: Record) -> dict[str, float]:
@@ -201,10 +254,17 @@ def _memory_while_measured(records: list[Record], tool: str) -> float | None:
     return max(measured) if measured else None
 
 
-def features(records: list[Record]) -> dict[str, float]:
-    """Share of probed features that worked (higher is better)."""
-    return {r.tool: sum(bool(f.get("ok")) for f in r.features.values()) / len(r.features)
-            for r in probed(records).values()}  # fmt: skip
+def team_losses(tools: list[str], team: list[Record]) -> dict[str, str]:
+    """tool -> what its product lost in the team set-up (any of its rows there: a lost
+    registration, a call that failed with the tool's error, a failed trial)."""
+    lost = lost_work(team)
+    found = {}
+    for tool in tools:
+        mine = sorted(f"{setup}: {what}" for setup, what in lost.items()
+                      if same_product(tool, setup.split("+", 1)[0]))  # fmt: skip
+        if mine:
+            found[tool] = "; ".join(mine)
+    return found
 
 
 def openness(tools: list[str], stage: str, facts: dict[str, dict]) -> dict[str, float]:
@@ -238,3 +298,24 @@ def failures(records: list[Record]) -> dict[str, tuple[int, str]]:
         if record.status == "failed":
             failed[record.tool] = (record.rows, record.reason)
     return failed
+
+
+def false_alarms(records: list[Record]) -> dict[str, tuple[int, int]]:
+    """tool -> (unchanged batches with any alarm, unchanged batches checked), summed over
+    every size that ran (``unchanged_batches`` and ``unchanged_batches_alarmed``)."""
+    counts: dict[str, tuple[int, int]] = {}
+    for record in ok(records):
+        checked = int(record.measures.get("unchanged_batches", 0))
+        if checked:
+            alarmed, total = counts.get(record.tool, (0, 0))
+            alarmed += int(record.measures.get("unchanged_batches_alarmed", 0))
+            counts[record.tool] = (alarmed, total + checked)
+    return counts
+
+
+def false_alarm_flaws(records: list[Record]) -> dict[str, str]:
+    """tool -> its false alarms, where they exceed FALSE_ALARM_CEILING."""
+    return {tool: f"false alarms on {alarmed} of {checked} unchanged batches "
+                  f"({alarmed / checked:.0%}), above the {FALSE_ALARM_CEILING:.0%} ceiling"
+            for tool, (alarmed, checked) in false_alarms(records).items()
+            if alarmed / checked > FALSE_ALARM_CEILING}  # fmt: skip

@@ -35,8 +35,9 @@ def write(context: dict, path: Path) -> Path:
              "; ".join(f"{s.name}: {s.pick or 'none'}" for s in stages)
              or "No stage has single-user results in these files yet.",
              "Left to right is how data flows. Each box is the pick for its stage under this "
-             "profile's weights; a box that says baseline means our own few lines beat "
-             "every tool.")  # fmt: skip
+             "profile's weights: always a real tool. Our own roll-your-own code is the "
+             "yardstick, never the pick; each stage's slide says what the pick costs over "
+             "it and what it buys.")  # fmt: skip
     missing = [_short(line, 100) for line in context["not_run"]][:3] or ["every tool ran"]
     _text(deck, "The tools compared, and how",
           [f"{s.name}: {', '.join(s.tables[0]['tools'])}" for s in stages][:8]
@@ -47,9 +48,11 @@ def write(context: dict, path: Path) -> Path:
     for stage in stages:
         chart = stage.headline or next(iter(stage.charts), None)
         _picture(deck, f"{stage.name.capitalize()}: {stage.pick or 'no pick'}",
-                 chart["png"] if chart else None, _short(stage.finding, 190),
+                 chart["png"] if chart else None,
+                 _short(stage.floor_line or stage.finding, 190),
                  f"{stage.name}: the pick is {stage.pick or 'none'}, and the verdict is "
-                 f"{stage.ranking.verdict}. {_short(stage.finding, 300)}")  # fmt: skip
+                 f"{stage.ranking.verdict or 'none'}. {_short(stage.finding, 300)} "
+                 f"{stage.floor_line}")  # fmt: skip
     _profiles(deck, context)
     deck.save(path)
     return path
@@ -110,7 +113,7 @@ def _profiles(deck, context: dict) -> None:
             for p in context["profiles"]]  # fmt: skip
     notes = (
         "Weights differ by company size and team; this is where the picks differ. "
-        "Where a row says baseline, that team is better served by its own code."
+        "Every cell is a real tool: the roll-your-own baseline is the yardstick, not a pick."
     )
     slide = _slide(deck, "The pick per company profile", notes)
     # the whole space below the title: rows whose cells wrap stay inside the table's frame
@@ -119,7 +122,7 @@ def _profiles(deck, context: dict) -> None:
     for row_index, row in enumerate([["profile", *stages], *rows]):
         for column, value in enumerate(row):
             cell = shape.table.cell(row_index, column)
-            cell.text = str(value).replace(" (best tool: ", "\n(best: ")
+            cell.text = str(value)
             for paragraph in cell.text_frame.paragraphs:
                 for run in paragraph.runs:
                     run.font.size = Pt(9)

@@ -1,12 +1,13 @@
 """What a stage's pick rests on, for the report: the operations its speed compared, the
-fitted fixed and marginal costs, footprint by part, maturity facts, timings left out as
-not equivalent, settings beyond a tool's defaults, failures and the noise verdict."""
+fitted fixed and marginal costs, the correctness gates, the capabilities each tool has,
+its cost over the floor, footprint by part, maturity facts, timings left out as not
+equivalent, settings beyond a tool's defaults, failures and the noise verdict."""
 
 from __future__ import annotations
 
-from reports import maturity
+from reports import floor, maturity
 from reports.criteria import FOOTPRINT_PARTS
-from reports.labels import SIZE_UNITS, size
+from reports.labels import SIZE_UNITS, label, size
 from reports.results import Record, fact_key
 from reports.scoring import UNTESTED, Ranking
 
@@ -19,25 +20,59 @@ FOOTPRINT_LABELS = {
 
 
 def rests_on(ranking: Ranking, records: list[Record], facts: dict[str, dict]) -> dict:
+    tables = (
+        capabilities_table(ranking),
+        _scale_table(ranking),
+        _footprint_table(ranking),
+        _maturity_table(ranking, records, facts),
+    )
+    return {"lines": _decision_lines(ranking, records) + _lines(ranking, records),
+            "tables": [t for t in tables if t]}  # fmt: skip
+
+
+def _decision_lines(ranking: Ranking, records: list[Record]) -> list[str]:
+    """What decides beyond the scores: cost over the floor, gates, ceilings, set-ups."""
+    lines = [floor.cost_note(records, ranking)]
+    if ranking.gates:
+        lines.append("Correctness gates every ranked tool met alike, so not averaged in: "
+                     f"{', '.join(label(g) for g in ranking.gates)}.")  # fmt: skip
+    lines += [f"{tool}: {why}; it ranks below every tool that kept its work."
+              for tool, why in sorted(ranking.gate_failures.items())]  # fmt: skip
+    lines += [f"{tool}: {flaw}: it cannot be a clear pick."
+              for tool, flaw in sorted(ranking.flaws.items())]  # fmt: skip
+    if ranking.untested:
+        lines.append(f"Verdict untested: {ranking.untested}.")
+    for name in ranking.missing_setups:
+        asked = [c for c, source in ranking.wanted.items() if source == f"{name} set-up"]
+        lines.append(
+            f"The {name} set-up did not run, so {', '.join(asked)} is not probed "
+            f"for any tool (bakeoff run --stage {ranking.stage} --topology {name})."
+        )
+    return [line for line in lines if line]
+
+
+def capabilities_table(ranking: Ranking) -> dict | None:
+    """Capabilities as rows, tools as columns: yes, no, not supported or not probed."""
+    if not ranking.wanted:
+        return None
+    tools = [tool for tool, _, _ in ranking.totals]
+    rows = [[capability, *(ranking.capabilities.get(t, {}).get(capability, {})
+                           .get("answer", "not probed") for t in tools)]
+            for capability in ranking.wanted]  # fmt: skip
     return {
-        "lines": _lines(ranking, records),
-        "tables": [
-            t
-            for t in (
-                _scale_table(ranking),
-                _footprint_table(ranking),
-                _maturity_table(ranking, records, facts),
-            )
-            if t
-        ],
+        "title": "Capabilities a team needs, each answered by a probe or by a set-up's trial "
+        "(the floor is asked the same)",
+        "columns": ["capability", *(f"{t} (floor)" if t in ranking.floors else t for t in tools)],
+        "rows": rows,
     }
 
 
 def _lines(ranking: Ranking, records: list[Record]) -> list[str]:
     lines = []
     for rows, operations in sorted(ranking.compared.items()):
-        shown = ", ".join(operations) or "none (no operation did the same job in every tool)"
-        lines.append(f"Speed at {size(ranking.stage, rows)} compares: {shown}.")
+        shown = ", ".join(operations) or "none (no two tools did the same job)"
+        lines.append(f"Speed at {size(ranking.stage, rows)} compares each tool on the "
+                     f"operations it shares with another: {shown}.")  # fmt: skip
     unit = SIZE_UNITS.get(ranking.stage, "rows")
     if unit.startswith("concurrent"):
         lines.append(
@@ -155,12 +190,13 @@ def _maturity_table(ranking: Ranking, records: list[Record], facts: dict[str, di
             rows.append([tool, *["n/a"] * 6, "no maturity facts"])
             continue
         private = maturity.private_imports(record, entry)
+        emulated = f" (run here by {entry['emulated_by']})" if entry.get("emulated_by") else ""
         rows.append(
             [
-                tool,
-                entry.get("first_release", "n/a"),
+                tool + emulated,
+                entry.get("first_release", UNKNOWN),
                 _latest(entry),
-                entry.get("releases_last_12_months", "n/a"),
+                entry.get("releases_last_12_months", UNKNOWN),
                 f"{entry.get('licence', '?')} ({entry.get('licence_kind', '?')})",
                 _maintainer(entry),
                 entry.get("hosted_service", "none"),
@@ -168,8 +204,9 @@ def _maturity_table(ranking: Ranking, records: list[Record], facts: dict[str, di
             ]
         )
     return {
-        "title": "Maturity (dated facts, reports/facts/maturity.toml; private modules "
-        "measured from the adapter's imports)",
+        "title": "Maturity (dated facts, reports/facts/maturity.toml, of the tool itself, not "
+        "of an emulator that runs it here; an unknown part scores 0; private modules measured "
+        "from the adapter's imports)",
         "columns": [
             "tool",
             "first release",
@@ -184,8 +221,13 @@ def _maturity_table(ranking: Ranking, records: list[Record], facts: dict[str, di
     }
 
 
+UNKNOWN = "unknown (scores 0)"
+
+
 def _latest(entry: dict) -> str:
-    return f"{entry.get('latest_release', 'n/a')} ({entry.get('latest_release_date', '?')})"
+    if "latest_release" not in entry:
+        return UNKNOWN
+    return f"{entry['latest_release']} ({entry.get('latest_release_date', '?')})"
 
 
 def _maintainer(entry: dict) -> str:

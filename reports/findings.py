@@ -25,8 +25,8 @@ def finding(ranking: Ranking, records: list[Record]) -> str:
     if ranking.winner is None:
         return "No tool completed a run."
     headline = headline_operation(ranking, records)
-    rivals = [t for t, _, _ in ranking.totals if t not in (ranking.winner, "baseline")][:1]
-    shown = [ranking.winner, *rivals, "baseline"]
+    rivals = [t for t, _, _ in ranking.candidates if t != ranking.winner][:1]
+    shown = [ranking.winner, *rivals, *([ranking.floor] if ranking.floor else [])]
     text = f"{ranking.winner}"
     if headline:
         rows, operation = headline

@@ -13,7 +13,12 @@ MEASURES: dict[str, tuple[str, str]] = {
     "false_alarm_rate": ("false alarms, share of unchanged columns", "unchanged columns flagged"),
     "false_alarm_batches": (
         "false alarms, share of unchanged batches",
-        "unchanged batches in which the tool raised any alarm",
+        "unchanged batches in which the tool raised any alarm (seeds and sizes pooled)",
+    ),
+    "unchanged_batches": ("unchanged batches checked, count", "batches with no drift checked"),
+    "unchanged_batches_alarmed": (
+        "unchanged batches with a false alarm, count",
+        "batches with no drift in which the tool raised any alarm",
     ),
     "unchanged_false_alarms": ("false alarms on unchanged batches, count", "alarms on no drift"),
     "artifact_kb": ("report size, kB", "size of the artefact the tool writes per check"),

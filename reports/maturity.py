@@ -4,6 +4,12 @@ Facts per "stage.tool" live in ``reports/facts/maturity.toml`` (first and latest
 releases in the last 12 months, licence kind, who maintains it, hosted-service status,
 the modules its docs call public). The measured flag: the adapter needed modules the
 tool does not document as public (``Record.tool_imports``) to do the stage's job.
+
+A part that is not known costs: it scores 0, it is not dropped from the mean (the
+roll-your-own baseline has no release history and 'your team' maintains it). A part
+that does not apply is left out: a hosted service where the tool has none, public
+modules for a tool driven as a program. A tool that bakeoff runs through an emulator
+(GitHub Actions through act) has the tool's facts, not the emulator's (``emulated_by``).
 """
 
 from __future__ import annotations
@@ -42,34 +48,49 @@ def private_imports(record: Record, facts: dict) -> list[str]:
 
 def parts(facts: dict, record: Record, licence_scores: dict[str, float],
           today: date) -> dict[str, float | None]:  # fmt: skip
-    """0..1 per part; None where the part does not apply or is not known."""
+    """0..1 per part; 0 where the part is not known; None where it does not apply."""
     first = facts.get("first_release")
-    age = (today - date.fromisoformat(first)).days / 365.25 if first else None
-    releases = facts.get("releases_last_12_months")
+    age = (today - date.fromisoformat(first)).days / 365.25 if first else 0.0
+    releases = facts.get("releases_last_12_months", 0)
     service = str(facts.get("hosted_service", "none"))
     return {
-        "age": min(age / 5, 1.0) if age is not None else None,
-        "releases": min(releases / 4, 1.0) if releases is not None else None,
-        "licence": licence_scores.get(facts.get("licence_kind", "")),
-        "maintainer": MAINTAINER_SCORES.get(facts.get("maintainer", "")),
+        "age": min(age / 5, 1.0),
+        "releases": min(releases / 4, 1.0),
+        "licence": licence_scores.get(facts.get("licence_kind", ""), 0.0),
+        "maintainer": MAINTAINER_SCORES.get(facts.get("maintainer", ""), 0.0),
         "service": None if service == "none" else (0.0 if "shut" in service else 1.0),
-        "public_api": 0.0 if private_imports(record, facts) else 1.0,
+        "public_api": _public_api(record, facts),
     }
+
+
+def _public_api(record: Record, facts: dict) -> float | None:
+    """1 when the adapter used only documented modules; 0 when it needed others, or when
+    the tool's public modules are not known; None for a tool not used as a library."""
+    if not record.tool_imports:
+        return None
+    if not facts.get("public_modules"):
+        return 0.0
+    return 0.0 if private_imports(record, facts) else 1.0
+
+
+def emulator(facts: dict[str, dict], stage: str, tool: str) -> str:
+    """What runs the tool here in its place ("act"), or "" when the tool itself runs."""
+    return str(facts.get(fact_key(stage, tool), {}).get("emulated_by", ""))
 
 
 def maturity(records: dict[str, Record], stage: str, facts: dict[str, dict],
              licence_scores: dict[str, float] | None = None,
              today: date | None = None) -> dict[str, float]:  # fmt: skip
-    """tool -> mean of its known maturity parts (higher is better); tools without facts
-    are left out (shown as n/a)."""
+    """tool -> mean of its maturity parts that apply, unknown ones at 0 (higher is better);
+    tools without facts are left out (shown as n/a)."""
     scores = licence_scores or DEFAULT_LICENCE_SCORES
     result = {}
     for tool, record in records.items():
         entry = facts.get(fact_key(stage, tool))
         if entry is None:
             continue
-        known = [v for v in parts(entry, record, scores, today or date.today()).values()
-                 if v is not None]  # fmt: skip
-        if known:
-            result[tool] = sum(known) / len(known)
+        applying = [v for v in parts(entry, record, scores, today or date.today()).values()
+                    if v is not None]  # fmt: skip
+        if applying:
+            result[tool] = sum(applying) / len(applying)
     return result

@@ -10,6 +10,7 @@ from reports import (
     charts,
     evidence,
     findings,
+    floor,
     formatting,
     labels,
     maturity,
@@ -69,7 +70,9 @@ class StageView:
     facts: list[dict] = field(default_factory=list)
     ranking: scoring.Ranking | None = None
     why: str = ""
-    pick: str | None = None  # what to adopt, e.g. "pandera" or "baseline (best tool: dvc)"
+    pick: str | None = None  # what to adopt, e.g. "pandera" or "evidently scores → Prometheus"
+    floor_line: str = ""  # what the pick costs over the roll-your-own floor, and buys
+    layer: dict | None = None  # the stage's layers, ranked on their own question
     finding: str = ""  # one sentence in plain words with the key figure
     tool_errors: list[str] = field(default_factory=list)  # errors under load, tool's words
     headline: dict | None = None  # the one chart that matters
@@ -239,7 +242,13 @@ def build_context(directories: list[Path], profile: str = scoring.DEFAULT_PROFIL
     # a stage run at one size takes its scale from the set-up that grows its load
     grown = {s.split("-", 1)[0]: records[s] for s in setups
              if len({r.rows for r in records[s]}) > 1}  # fmt: skip
-    context = scoring.Context(install, scoring.load_openness(), maturity.load(), grown=grown)
+    # capabilities answered by a set-up's trial, and the team set-up's lost work
+    by_setup: dict[str, dict[str, list[Record]]] = {}
+    for name in setups:
+        stage, setup = name.split("-", 1)
+        by_setup.setdefault(stage, {})[setup] = records[name]
+    context = scoring.Context(install, scoring.load_openness(), maturity.load(), grown=grown,
+                              setups=by_setup)  # fmt: skip
     # the stack is chosen from the stages' default set-ups; each other set-up is ranked
     # on its own (same profile weights) and shown as its own section after its stage
     chosen = summary.recommend({s: records[s] for s in present}, profile, context)
@@ -251,6 +260,9 @@ def build_context(directories: list[Path], profile: str = scoring.DEFAULT_PROFIL
         view.ranking = chosen.rankings[name]
         view.why = summary.why(view.ranking)
         view.pick = summary.pick(view.ranking)
+        view.floor_line = floor.line(view.ranking, records[name])
+        if view.ranking.layer is not None:
+            view.layer = layer_view(view.ranking, records[name], context.maturity)
         view.rests_on = evidence.rests_on(view.ranking, records[name], context.maturity)
         view.finding = findings.finding(view.ranking, records[name])
         view.tool_errors = findings.tool_errors(records[name])
@@ -269,6 +281,7 @@ def build_context(directories: list[Path], profile: str = scoring.DEFAULT_PROFIL
     return {
         "measured": measured_span(entries),
         "sections": sections,
+        "thresholds": thresholds(),
         "profile": profile,
         "weights": weights,
         "criteria": scoring.CRITERIA,
@@ -298,6 +311,36 @@ def measured_span(entries: list[Entry]) -> dict | None:
     return {"oldest": oldest.measured, "newest": max(e.measured for e in shown), "what": what}
 
 
+def thresholds() -> dict[str, str]:
+    """The scoring's stated thresholds, as the report's legend shows them."""
+    from reports import criteria, verdict
+
+    return {
+        "min_margin": f"{verdict.MIN_MARGIN:.2f}",
+        "false_alarm_ceiling": f"{criteria.FALSE_ALARM_CEILING:.0%}",
+        "material_seconds": formatting.seconds(criteria.MATERIAL_SECONDS),
+        "material_share": f"{criteria.MATERIAL_SHARE:.0%}",
+        "material_scale": formatting.seconds(scoring.MATERIAL_DIFFERENCE["scale"]),
+        "material_setup": f"{scoring.MATERIAL_DIFFERENCE['setup']:g}",
+    }
+
+
+def layer_view(ranking: scoring.Ranking, records: list[Record], facts: dict) -> dict:
+    """The stage's second question, its layers: their ranking, verdict and floor line."""
+    layer = ranking.layer
+    name = layer.roles.get(layer.winner, {}).get("layer", layer.winner) if layer.winner else ""
+    fed = [r for r in records if r.tool in {t for t, _, _ in layer.totals}]
+    questions = [role["question"] for role in layer.roles.values() if role.get("question")]
+    return {
+        "question": questions[0] if questions else "Layers",
+        "ranking": layer,
+        "pick": f"{name} ({layer.winner})" if name != layer.winner else name,
+        "why": summary.why(layer),
+        "floor_line": floor.line(layer, fed),
+        "rests_on": evidence.rests_on(layer, fed, facts),
+    }
+
+
 def _headline(view: StageView, records: list[Record]) -> dict | None:
     """The chart of the stage's main compared operation (moved out of the others)."""
     main = findings.headline_operation(view.ranking, records)
@@ -308,16 +351,20 @@ def _headline(view: StageView, records: list[Record]) -> dict | None:
 
 
 def not_run(stages: list[StageView]) -> list[str]:
-    """What could not be run, and why, in one line per tool."""
+    """What could not be run, and why, in one line per tool (layers included)."""
     lines = []
     for view in stages:
+        rankings = [view.ranking, *([view.ranking.layer] if view.ranking.layer else [])]
+        not_ranked = {tool for ranking in rankings for tool in ranking.not_ranked}
         reasons = {}
         for table in view.tables:
             for tool, status in zip(table["tools"], table["status"], strict=True):
-                if status != "ok" and tool in view.ranking.not_ranked:
+                if status != "ok" and tool in not_ranked:
                     reasons.setdefault(tool, status)
-        lines += [f"{view.name}: {tool}: {why}" for tool, why in reasons.items()]
-        lines += [f"{view.name}: {tool}: {why}" for tool, why in view.ranking.failed_at.items()]
+        failed = {tool: why for ranking in rankings for tool, why in ranking.failed_at.items()}
+        lines += [f"{view.name}: {tool}: {why}" for tool, why in reasons.items()
+                  if tool not in failed]  # fmt: skip
+        lines += [f"{view.name}: {tool}: {why}" for tool, why in failed.items()]
     return lines
 
 

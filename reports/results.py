@@ -104,6 +104,14 @@ class Record:
     # [items]}}}), "from": {"version", "measured_at"} of the trial that answered, "carried":
     # true when copied from an earlier record instead of asked again}
     answers: dict = field(default_factory=dict)
+    # the tool's part in the stage's decision, as the stage declares it: {"kind": "candidate"}
+    # (a rival for the pick), {"kind": "floor"} (the roll-your-own yardstick) or {"kind":
+    # "layer", "layer": "Prometheus alerts", "fed_by": tool, "question", "pair"} (what runs
+    # on top of or inside the pick); empty in files written before it: see roles.kind
+    role: dict = field(default_factory=dict)
+    # what a team needs from the stage -> where the answer is: a feature probe's name in
+    # ``features``, or "<name> set-up" for a set-up's trial (e.g. "team set-up")
+    capabilities: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
         if self.status not in STATUSES:

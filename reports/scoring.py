@@ -2,11 +2,16 @@
 
 Every criterion is a number per tool computed from records (``reports/criteria.py``)
 and dated facts (openness, maturity), turned into a 0..1 score where the best tool of
-the stage gets 1. A profile is a set of weights in ``reports/profiles/<size>/<team>.toml``;
-a tool's total is the weighted mean of the criteria that have data for that stage.
+the stage gets 1. Times, marginal costs and setup effort are scored on a log scale, and a
+difference under the materiality threshold scores as none. A profile is a set of weights
+in ``reports/profiles/<size>/<team>.toml``; a tool's total is the weighted mean of the
+criteria that have data for that stage.
 
-A tool that failed at a size ranks below every tool that completed that size, whatever
-its total; a pick whose lead does not survive the measured spread is called a tie.
+The floor (the roll-your-own baseline) is ranked beside the tools as the yardstick, never
+picked. A tool that failed at a size ranks below every tool that completed that size,
+and one that lost work in the team set-up (for a profile that weighs team use) below
+every tool that kept it, whatever their totals. The verdict on the pick is
+``reports/verdict.py``'s.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reports import criteria, maturity
+from reports import capabilities, criteria, maturity, roles
 from reports.labels import size
 from reports.results import Record
 
@@ -63,6 +68,13 @@ def load_profile(name: str = DEFAULT_PROFILE, path: Path | None = None) -> dict[
     return {criterion: float(weights.get(criterion, 0)) for criterion in CRITERIA}
 
 
+def load_team_use(name: str = DEFAULT_PROFILE, path: Path | None = None) -> bool:
+    """Whether the profile weighs team use (``team_use``, default true): then a tool that
+    lost work in its stage's team set-up fails correctness."""
+    path = path or PROFILES / f"{name}.toml"
+    return bool(_read_profile(path).get("team_use", True)) if path.exists() else True
+
+
 def load_licence_scores(name: str = DEFAULT_PROFILE, path: Path | None = None) -> dict:
     """How the profile values each licence kind (``[licence]``; default: permissive 1,
     copyleft 0.5, proprietary service 0.25), for the maturity criterion."""
@@ -80,18 +92,42 @@ def _read_profile(path: Path) -> dict:
 
 # --- from raw values to scores and rankings ----------------------------------------------
 
+UNTESTED = "untested: one timed round per operation, no spread to test the lead against"
 HIGHER_IS_BETTER = {"correctness", "footprint", "features", "openness", "maturity"}
+LOG_DECADES = 2.0  # a lower-is-better value this many decades above the best scores 0
+# absolute differences that count as none (speed's are per operation, in criteria.speed):
+# scale in seconds per million rows, setup in steps plus lines a user writes
+MATERIAL_DIFFERENCE = {"scale": criteria.MATERIAL_SECONDS, "setup": 10.0}
 
 
 def normalise(criterion: str, raw: dict[str, float]) -> dict[str, float]:
-    """0..1 scores: best tool 1; others by ratio (lower-better) or by value (higher-better)."""
+    """0..1 scores: the best tool 1. Higher-is-better values by their share of the best;
+    lower-is-better ones (times, costs, effort) on a log scale, 1 - log10(value / best) / 2
+    (10x the best: 0.5, 100x: 0), a difference under the materiality threshold counting as
+    none."""
     if not raw:
         return {}
     if criterion in HIGHER_IS_BETTER:
         best = max(raw.values())
         return {tool: (value / best if best > 0 else 0.0) for tool, value in raw.items()}
-    floor = min(raw.values())
-    return {tool: (floor / value if value > 0 else 1.0) for tool, value in raw.items()}
+    best = min(raw.values())
+    return {tool: log_score(material(criterion, value, best)) for tool, value in raw.items()}
+
+
+def material(criterion: str, value: float, best: float) -> float:
+    """value / best, or 1 where the difference is under the criterion's absolute threshold
+    or under criteria.MATERIAL_SHARE of the best; counts (setup) are compared plus one."""
+    if criterion == "setup":
+        value, best = value + 1, best + 1
+    difference = value - best
+    small = difference < MATERIAL_DIFFERENCE.get(criterion, 0.0)
+    if best <= 0 or small or difference < criteria.MATERIAL_SHARE * best:
+        return 1.0
+    return value / best
+
+
+def log_score(ratio: float) -> float:
+    return max(0.0, 1.0 - math.log10(ratio) / LOG_DECADES)
 
 
 def footprint_score(parts: dict[str, dict]) -> dict[str, float]:
@@ -114,36 +150,75 @@ class Ranking:
     raw: dict[str, dict[str, float]]  # criterion -> tool -> raw value
     scores: dict[str, dict[str, float]]  # criterion -> tool -> 0..1
     totals: list[tuple[str, float, dict[str, float]]] = field(default_factory=list)
+    floors: set[str] = field(default_factory=lambda: {"baseline"})  # yardsticks, never picked
     sensitivity: list[str] = field(default_factory=list)
     not_ranked: list[str] = field(default_factory=list)  # tools with no ok record
     failed_at: dict[str, str] = field(default_factory=dict)  # tool -> "failed at N rows: why"
+    failed_rows: dict[str, int] = field(default_factory=dict)  # tool -> smallest size failed
+    # tool -> the work it lost in the team set-up, for a profile that weighs team use
+    gate_failures: dict[str, str] = field(default_factory=dict)
+    gates: list[str] = field(default_factory=list)  # correctness measures all met alike
     compared: dict[int, list[str]] = field(default_factory=dict)  # rows -> operations in speed
     fits: dict[str, dict] = field(default_factory=dict)  # tool -> operation -> criteria.Fit
     footprint: dict[str, dict] = field(default_factory=dict)  # tool -> part -> value/None
-    noise: str = ""  # "holds" or "tie within noise with X"
+    noise: str = ""  # "holds", "tie within noise with X" or UNTESTED
     # when scale came from a set-up that grows the load: tool -> {"value", "setup"}
     scale_from: dict[str, dict] = field(default_factory=dict)
     scale_section: str = ""  # that set-up's section, e.g. "tracking-team"
+    # what a team needs from the stage -> where the answer is; tool -> capability -> answer
+    wanted: dict[str, str] = field(default_factory=dict)
+    capabilities: dict[str, dict[str, dict]] = field(default_factory=dict)
+    missing_setups: list[str] = field(default_factory=list)  # set-ups asked for, not run
+    emulators: dict[str, str] = field(default_factory=dict)  # tool -> what runs it here
+    flaws: dict[str, str] = field(default_factory=dict)  # tool -> a stated ceiling it breaks
+    tie_with: str = ""  # the rival the pick ties with
+    untested: str = ""  # why the lead is not tested against noise, when it is not
+    roles: dict[str, dict] = field(default_factory=dict)  # tool -> its part (reports.roles)
+    layer: Ranking | None = None  # the stage's layers (what runs on top of or inside it)
+    layer_feed: str = ""  # the detector whose scores the ranked layer rows take
+
+    @property
+    def candidates(self) -> list[tuple[str, float, dict[str, float]]]:
+        """The ranked rivals for the pick, best first: every tool but the floors."""
+        return [item for item in self.totals if item[0] not in self.floors]
 
     @property
     def winner(self) -> str | None:
-        """The best-ranked tool; the baseline is the yardstick, not a candidate."""
-        return next((tool for tool, _, _ in self.totals if tool != "baseline"), None)
+        """The pick: the best-ranked tool; a floor is the yardstick, never the pick."""
+        return self.candidates[0][0] if self.candidates else None
+
+    @property
+    def runner_up(self) -> str | None:
+        return self.candidates[1][0] if len(self.candidates) > 1 else None
+
+    @property
+    def floor(self) -> str | None:
+        """The yardstick ranked here (the roll-your-own baseline), when it ran."""
+        return next((tool for tool, _, _ in self.totals if tool in self.floors), None)
 
     @property
     def baseline_ahead(self) -> bool:
-        """True when the roll-your-own baseline ranks above every tool on this profile."""
-        return bool(self.totals) and self.totals[0][0] == "baseline"
+        """True when the floor ranks above every tool on this profile."""
+        return bool(self.totals) and self.totals[0][0] in self.floors
 
     @property
     def verdict(self) -> str:
-        """clear, close (a ±50% weight change flips it), tie (within measurement noise) or
-        untested (one timed round per operation: no spread to test the lead against)."""
-        if self.noise.startswith("tie"):
-            return "tie"
-        if self.sensitivity:
-            return "close"
-        return "untested" if self.noise == UNTESTED else "clear"
+        """uncontested (no rival ran), tie (the lead is under the minimum margin or within
+        measurement noise), flawed (the pick breaks a stated ceiling), untested (the lead
+        rests on figures timed once), close (a ±50% weight change flips it) or clear."""
+        if self.winner is None:
+            return ""
+        if self.runner_up is None:
+            return "uncontested"
+        for verdict, reason in (
+            ("tie", self.tie_with),
+            ("flawed", self.flaws.get(self.winner)),
+            ("untested", self.untested),
+            ("close", self.sensitivity),
+        ):
+            if reason:
+                return verdict
+        return "clear"
 
 
 @dataclass(frozen=True)
@@ -157,18 +232,23 @@ class Context:
     # stage -> records of its set-up that grows the load (e.g. "tracking-team"), whose scale
     # stands in for the stage's own when the stage ran at one size only
     grown: dict[str, list[Record]] = field(default_factory=dict)
+    # stage -> set-up name ("team", "spark") -> its records: capabilities answered there
+    setups: dict[str, dict[str, list[Record]]] = field(default_factory=dict)
+    team_use: bool = True  # the profile weighs team use: lost team work fails correctness
 
 
-def criterion_values(records: list[Record], context: Context) -> dict[str, dict[str, float]]:
+def criterion_values(records: list[Record], context: Context,
+                     floors: set[str]) -> dict[str, dict[str, float]]:  # fmt: skip
     largest = criteria.largest(records)
     stage = records[0].section if records else ""
+    setups = context.setups.get(stage, {})
     compute: dict[str, Callable[[], dict[str, float]]] = {
         "speed": lambda: criteria.speed(records),
         "scale": lambda: criteria.scale(records) or _grown_scale(records, context),
         "correctness": lambda: criteria.correctness(records),
         "setup": lambda: criteria.setup_effort(records),
         "footprint": lambda: footprint_score(criteria.footprint_parts(records, context.install)),
-        "features": lambda: criteria.features(records),
+        "features": lambda: capabilities.features(records, setups, floors),
         "openness": lambda: criteria.openness(list(largest), stage, context.openness),
         "maturity": lambda: maturity.maturity(
             largest, stage, context.maturity, context.licence_scores or None
@@ -184,20 +264,27 @@ def _grown_scale(records: list[Record], context: Context) -> dict[str, float]:
     return {tool: entry["value"] for tool, entry in found.items() if entry["value"] is not None}
 
 
-def rank(records: list[Record], weights: dict[str, float],
-         context: Context | None = None) -> Ranking:  # fmt: skip
-    """Rank one stage's tools (records of several sizes) under ``weights``."""
+def rank(records: list[Record], weights: dict[str, float], context: Context | None = None,
+         floors: set[str] | None = None) -> Ranking:  # fmt: skip
+    """Rank one stage's tools (records of several sizes) under ``weights``; ``floors`` (by
+    default the records' own) are ranked as yardsticks, never picked."""
+    from reports import verdict
+
     context = context or Context()
-    raw = criterion_values(records, context)
+    floors = roles.of_kind(records, "floor") if floors is None else floors
+    raw = criterion_values(records, context, floors)
     scores = {criterion: normalise(criterion, values) for criterion, values in raw.items()}
-    ranking = Ranking(records[0].section if records else "", raw, scores)
+    ranking = Ranking(records[0].section if records else "", raw, scores, floors=floors)
+    ranking.roles = roles.roles(records)
     tools = sorted({r.tool for r in criteria.ok(records)})
     ranking.not_ranked = sorted({r.tool for r in records} - set(tools))
     failed = criteria.failures(records)
     ranking.failed_at = {tool: f"failed at {size(ranking.stage, rows)}: {why}"
                          for tool, (rows, why) in failed.items()}  # fmt: skip
-    ranking.totals = totals(tools, scores, weights, failed)
-    ranking.sensitivity = sensitivity(tools, scores, weights, ranking.winner, failed)
+    ranking.failed_rows = {tool: rows for tool, (rows, _) in failed.items()}
+    _team_gate(ranking, tools, context)
+    ranking.totals = totals(tools, scores, weights, failed, ranking.gate_failures)
+    ranking.gates = criteria.gates(records)
     ranking.compared = criteria.compared_operations(records)
     ranking.fits = criteria.scale_fits(records)
     if not criteria.scale(records) and context.grown.get(ranking.stage):
@@ -205,16 +292,41 @@ def rank(records: list[Record], weights: dict[str, float],
         ranking.scale_from = criteria.setup_scale(tools, grown)
         ranking.scale_section = grown[0].section if ranking.scale_from else ""
     ranking.footprint = criteria.footprint_parts(records, context.install)
-    ranking.noise = noise(records, weights, context, ranking)
+    _capabilities(ranking, records, context)
+    ranking.emulators = {
+        tool: found
+        for tool in tools
+        if (found := maturity.emulator(context.maturity, ranking.stage, tool))
+    }
+    ranking.flaws = criteria.false_alarm_flaws(records)
+    verdict.judge(ranking, records, weights, context)
     return ranking
 
 
-def totals(
-    tools: list[str], scores: dict, weights: dict, failed: dict | None = None
-) -> list[tuple[str, float, dict]]:
+def _team_gate(ranking: Ranking, tools: list[str], context: Context) -> None:
+    """For a profile that weighs team use, the tools whose team set-up lost work."""
+    team = context.setups.get(ranking.stage, {}).get("team", [])
+    if context.team_use and team:
+        losses = criteria.team_losses(tools, team)
+        ranking.gate_failures = {tool: f"lost work in the team set-up ({what})"
+                                 for tool, what in losses.items()}  # fmt: skip
+
+
+def _capabilities(ranking: Ranking, records: list[Record], context: Context) -> None:
+    setups = context.setups.get(ranking.stage, {})
+    ranking.wanted = capabilities.declared_capabilities(records, ranking.floors)
+    ranking.capabilities = capabilities.capability_answers(records, ranking.wanted, setups)
+    asked = {source.removesuffix(capabilities.SETUP_SUFFIX) for source in ranking.wanted.values()
+             if source.endswith(capabilities.SETUP_SUFFIX)}  # fmt: skip
+    ranking.missing_setups = sorted(asked - set(setups))
+
+
+def totals(tools: list[str], scores: dict, weights: dict, failed: dict | None = None,
+           gate_failures: dict | None = None) -> list[tuple[str, float, dict]]:  # fmt: skip
     """(tool, total, contribution per criterion), best first; criteria without data drop
-    out. A tool that failed at a size ranks below every tool that completed that size."""
-    failed = failed or {}
+    out. A tool that failed at a size ranks below every tool that completed that size, and
+    one that failed a gate below every tool that passed it."""
+    failed, gate_failures = failed or {}, gate_failures or {}
     active = {c: w for c, w in weights.items() if w > 0 and scores.get(c)}
     weight_sum = sum(active.values())
     ranked = []
@@ -222,59 +334,8 @@ def totals(
         parts = {c: w / weight_sum * scores[c].get(tool, 0.0) for c, w in active.items()}
         ranked.append((tool, sum(parts.values()), parts))
     completed = {tool: failed[tool][0] if tool in failed else math.inf for tool in tools}
-    return sorted(ranked, key=lambda item: (-completed[item[0]], -item[1], item[0]))
-
-
-def _best_tool(ranked: list[tuple[str, float, dict]]) -> str | None:
-    return next((tool for tool, _, _ in ranked if tool != "baseline"), None)
-
-
-def sensitivity(tools: list[str], scores: dict, weights: dict, winner: str | None,
-                failed: dict | None = None) -> list[str]:  # fmt: skip
-    """Which single ±50% weight change would change the winner (empty: the winner holds)."""
-    changes = []
-    for criterion, weight in weights.items():
-        for factor in (0.5, 1.5):
-            moved = {**weights, criterion: weight * factor}
-            best = _best_tool(totals(tools, scores, moved, failed))
-            if best != winner:
-                changes.append(f"{criterion} ×{factor:g} → {best}")
-    return changes
-
-
-def noise(records: list[Record], weights: dict, context: Context, ranking: Ranking) -> str:
-    """Does the pick hold when the measured spread goes against it? Each timing of the
-    winner is moved to the top of its interquartile range (median + IQR/2) and every
-    rival's to the bottom (median - IQR/2); the stage is re-scored."""
-    winner = ranking.winner
-    if winner is None:
-        return ""
-    if not _spread_known(records, ranking.compared):
-        return UNTESTED
-    shifted = [_shift(r, +0.5 if r.tool == winner else -0.5) for r in records]
-    raw = criterion_values(shifted, context)
-    scores = {criterion: normalise(criterion, values) for criterion, values in raw.items()}
-    tools = sorted({r.tool for r in criteria.ok(records)})
-    best = _best_tool(totals(tools, scores, weights, criteria.failures(records)))
-    return "holds" if best == winner else f"tie within noise with {best}"
-
-
-UNTESTED = "untested: one timed round per operation, no spread to test the lead against"
-
-
-def _spread_known(records: list[Record], compared: dict[int, list[str]]) -> bool:
-    """Whether any compared timing has more than one round (a smoke run has one each)."""
-    rounds = [record.timings[op].get("rounds", 1) for record in criteria.ok(records)
-              for op in compared.get(record.rows, []) if op in record.timings]  # fmt: skip
-    return not rounds or max(rounds) > 1
-
-
-def _shift(record: Record, direction: float) -> Record:
-    import dataclasses
-
-    timings = {op: {**t, "median": max(t["median"] + direction * t.get("iqr", 0.0), 0.0)}
-               for op, t in record.timings.items()}  # fmt: skip
-    return dataclasses.replace(record, timings=timings)
+    return sorted(ranked, key=lambda item: (-completed[item[0]], item[0] in gate_failures,
+                                            -item[1], item[0]))  # fmt: skip
 
 
 def load_openness(path: Path = HERE / "facts" / "openness.toml") -> dict[str, dict]:

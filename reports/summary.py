@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from reports import charts, scoring
+from reports import charts, roles, scoring, verdict
 from reports.results import Record
 
 # the stages in the order data flows through them, with what each box does
@@ -26,25 +26,57 @@ class Recommendation:
     rankings: dict[str, scoring.Ranking]  # stage -> ranking
 
     def stack(self) -> dict[str, str | None]:
-        """stage -> what to adopt: the best tool, or the roll-your-own baseline where it
-        ranks above every tool (shown with the best tool beside it)."""
+        """stage -> what to adopt: the best real tool (never the floor), with its layer."""
         return {stage: pick(ranking) for stage, ranking in self.rankings.items()}
 
 
+def named(ranking: scoring.Ranking, tool: str) -> str:
+    """A tool as a row names it: with the emulator that runs it here, if any."""
+    runs = ranking.emulators.get(tool)
+    return f"{tool} (run here by {runs})" if runs else tool
+
+
 def pick(ranking: scoring.Ranking) -> str | None:
-    """The stage's pick in words a table cell can hold: "pandera", "pandera (tie)",
-    "baseline (best tool: dvc)"."""
+    """The stage's pick in words a table cell can hold: "pandera", "pandera or
+    great_expectations (tie)", "evidently scores → Prometheus alerts"; None when no
+    tool but the floor ran."""
     if ranking.winner is None:
-        return "baseline" if ranking.baseline_ahead else None
-    tool = ranking.winner + (" (tie)" if ranking.verdict == "tie" else "")
-    return f"baseline (best tool: {tool})" if ranking.baseline_ahead else tool
+        return None
+    text = named(ranking, ranking.winner)
+    if ranking.tie_with:
+        text = f"{text} or {named(ranking, ranking.tie_with)} (tie)"
+    layer = ranking.layer
+    if layer is None or layer.winner is None:
+        return text
+    role = layer.roles.get(layer.winner, {})
+    on_top = role.get("layer", layer.winner)
+    if layer.tie_with:
+        on_top += f" or {layer.roles.get(layer.tie_with, {}).get('layer', layer.tie_with)}"
+    text = role.get("pair", "{pick} → {layer}").format(pick=text, layer=on_top)
+    if ranking.layer_feed and ranking.layer_feed != ranking.winner:
+        text += f" (measured on {ranking.layer_feed}'s scores)"
+    return text
+
+
+def rank_stage(records: list[Record], weights: dict[str, float],
+               context: scoring.Context) -> scoring.Ranking:  # fmt: skip
+    """The stage's ranking of its candidates against its floor, and of its layers (if it
+    has any) as its own question."""
+    ranking = scoring.rank(roles.main_rows(records), weights, context)
+    order = [tool for tool, _, _ in ranking.candidates] + sorted(ranking.floors)
+    layered, floors, feed = roles.layer_rows(records, order)
+    if layered:
+        ranking.layer = scoring.rank(layered, weights, context, floors)
+        ranking.layer_feed = feed
+    return ranking
 
 
 def recommend(stage_records: dict[str, list[Record]], profile: str,
               context: scoring.Context) -> Recommendation:  # fmt: skip
     weights = scoring.load_profile(profile)
-    context = replace(context, licence_scores=scoring.load_licence_scores(profile))
-    rankings = {stage: scoring.rank(records, weights, context)
+    context = replace(context, licence_scores=scoring.load_licence_scores(profile),
+                      team_use=scoring.load_team_use(profile))  # fmt: skip
+    rankings = {stage: rank_stage(records, weights, context)
                 for stage, records in stage_records.items()}  # fmt: skip
     return Recommendation(profile, rankings)
 
@@ -57,48 +89,70 @@ def every_profile(stage_records: dict[str, list[Record]],
 
 
 def why(ranking: scoring.Ranking) -> str:
-    """The winner's two largest criterion contributions and its margin over the runner-up."""
+    """The pick's total against the runner-up's, the criteria its lead comes from (by their
+    share of the margin) and what qualifies the verdict."""
     if not ranking.totals:
         return "no tool ran"
-    candidates = [item for item in ranking.totals if item[0] != "baseline"]
+    candidates = ranking.candidates
     if not candidates:
-        return "only the baseline ran"
-    _, total, parts = candidates[0]
-    top = sorted(parts.items(), key=lambda item: -item[1])[:2]
-    reasons = " and ".join(f"{criterion} ({share:.2f})" for criterion, share in top)
-    text = f"{total:.2f}; strongest on {reasons}"
-    if len(candidates) > 1:
-        text = f"{total:.2f} vs {candidates[1][0]} {candidates[1][1]:.2f}; strongest on {reasons}"
+        return "only the floor (the roll-your-own baseline) ran: no tool to pick"
+    pick, total, _ = candidates[0]
+    if len(candidates) == 1:
+        text = f"{total:.2f}; the only tool that ran besides the floor"
+    else:
+        text = f"{total:.2f} vs {candidates[1][0]} {candidates[1][1]:.2f}"
+        shares = verdict.margin_shares(ranking)
+        if shares:
+            text += "; the lead comes from " + ", ".join(
+                f"{criterion} {share:+.0%}" for criterion, share in shares
+            )
+    return text + "".join(f"; {note}" for note in _qualifiers(ranking, pick))
+
+
+def _qualifiers(ranking: scoring.Ranking, pick: str) -> list[str]:
+    notes = []
     if ranking.baseline_ahead:
-        text += f"; the roll-your-own baseline scores higher ({ranking.totals[0][1]:.2f})"
-    if ranking.noise == scoring.UNTESTED:
-        text += "; not tested against measurement noise (one timed round per operation)"
+        own = ranking.roles.get(ranking.floor, {}).get("kind") == "floor"
+        floor = f"the roll-your-own {ranking.floor}" if own else f"{ranking.floor} alone"
+        notes.append(f"{floor} scores higher ({ranking.totals[0][1]:.2f}), but the floor is "
+                     "the yardstick, not a candidate")  # fmt: skip
+    if ranking.tie_with:
+        notes.append(f"a tie with {ranking.tie_with}: the lead is under "
+                     f"{verdict.MIN_MARGIN:.2f} or within measurement noise")  # fmt: skip
+    if pick in ranking.flaws:
+        notes.append(ranking.flaws[pick])
+    if ranking.untested:
+        notes.append(ranking.untested)
+    elif ranking.noise == scoring.UNTESTED:
+        notes.append("not tested against measurement noise (one timed round per operation)")
     elif ranking.noise:
-        text += f"; under measurement noise the pick {ranking.noise}"
+        notes.append(f"under measurement noise the pick {ranking.noise}")
+    notes += [f"{tool} ranked below for {why}" for tool, why in ranking.gate_failures.items()]
     failed = [f"{tool} {why}" for tool, why in ranking.failed_at.items()]
     if failed:
-        text += "; ranked last for failing: " + "; ".join(failed)
-    return text
+        notes.append("ranked last for failing: " + "; ".join(failed))
+    notes += [f"the {name} set-up did not run" for name in ranking.missing_setups]
+    return notes
 
 
 def architecture_png(stack: dict[str, str | None]) -> str:
     """A left-to-right diagram of the pipeline with the recommended tool in each box."""
-    plt, fig, axes = charts.figure(width=11.5, height=2.6)
+    import textwrap
+
+    plt, fig, axes = charts.figure(width=11.5, height=1.8)
     axes.set_xlim(0, len(PIPELINE) * 2)
-    axes.set_ylim(0, 2)
+    axes.set_ylim(0.4, 1.6)  # the boxes and nothing else: the first screen is short
     axes.axis("off")
     for index, (stage, role) in enumerate(PIPELINE):
         x = index * 2 + 0.15
         tool = stack.get(stage)
         colour = "#dbe6f5" if tool else "#eeeeee"
-        if tool and tool.startswith("baseline"):
-            colour = "#f5e6c8"  # roll your own: a different colour, and the best tool named
-            tool = tool.replace(" (best tool: ", "\nbest tool: ")[:-1]
         axes.add_patch(plt.Rectangle((x, 0.45), 1.7, 1.1, facecolor=colour, edgecolor="#4C72B0"))
         axes.text(x + 0.85, 1.25, stage, ha="center", fontsize=10, weight="bold")
-        size = 10 if "\n" not in (tool or "") else 7.5
-        axes.text(x + 0.85, 0.95, tool or "no results", ha="center", va="center", fontsize=size)
-        axes.text(x + 0.85, 0.65, role, ha="center", fontsize=8, color="#555555")
+        shown = textwrap.fill(tool or "no results", 20, max_lines=3, placeholder="…")
+        size = 10 if "\n" not in shown else 7
+        axes.text(x + 0.85, 0.95, shown, ha="center", va="center", fontsize=size)
+        axes.text(x + 0.85, 0.55, role, ha="center", fontsize=8, color="#555555")
         if index:
             axes.annotate("", xy=(x, 1.0), xytext=(x - 0.3, 1.0),
                           arrowprops={"arrowstyle": "->", "color": "#4C72B0"})  # fmt: skip

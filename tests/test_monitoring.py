@@ -12,7 +12,8 @@ from scenarios import drift
 pytestmark = pytest.mark.monitoring
 TOOLS = list(registry.tools("monitoring"))
 EVIDENTLY = ("evidently", "evidently_ks", "evidently_prometheus")
-PROMETHEUS = ("prometheus", "evidently_prometheus")  # Prometheus's rule decides the verdicts
+# Prometheus's rule decides the verdicts
+PROMETHEUS = ("baseline_prometheus", "evidently_prometheus")
 # Evidently drops missing values before its drift tests, so a rise in them goes unseen
 MISSES = {(tool, "more_missing") for tool in EVIDENTLY}
 
@@ -70,7 +71,7 @@ def test_report_is_written_for_the_last_check(monitor, data, tmp_path):
     monitor.check(reference, batches["origin_mix"].frame, "origin_mix")
     path = monitor.report(tmp_path)
     assert path.exists() and path.stat().st_size > 1000
-    assert path.suffix == (".json" if monitor.name == "prometheus" else ".html")
+    assert path.suffix == (".json" if monitor.name == "baseline_prometheus" else ".html")
 
 
 def test_setup_steps_are_recorded(monitor):
@@ -95,12 +96,12 @@ def test_drift_injection_has_ground_truth():
 
 
 def test_prometheus_servers_are_stopped_and_ports_free():
-    reason = registry.missing("monitoring", "prometheus")
+    reason = registry.missing("monitoring", "baseline_prometheus")
     if reason:
         pytest.skip(f"not run: {reason}")
     from adapters.servers import port_is_free
 
-    with registry.load("monitoring", "prometheus")() as adapter:
+    with registry.load("monitoring", "baseline_prometheus")() as adapter:
         ports, pids = list(adapter.stack.ports), [p.pid for p in adapter.stack.processes]
         listening = subprocess.run(["ss", "-ltnH"], capture_output=True, text=True).stdout
         assert all(f"127.0.0.1:{port} " in listening for port in ports)
@@ -162,7 +163,7 @@ def test_user_code_names_what_a_user_writes(monitor):
 
 
 def test_detection_says_where_the_verdict_comes_from(monitor):
-    if monitor.name == "prometheus":
+    if monitor.name == "baseline_prometheus":
         assert monitor.detection.startswith("same statistics as baseline")
     if monitor.name in PROMETHEUS:
         assert monitor.detection.endswith("Prometheus evaluates the alert threshold")

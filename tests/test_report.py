@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reports import criteria, render, results, scoring
+from reports import capabilities, criteria, render, results, scoring
 from reports.results import Record
 
 pytestmark = pytest.mark.report
@@ -52,16 +52,18 @@ def test_scoring_ranks_the_fixture_as_expected():
     assert ranking.not_ranked == ["absent"]
     assert ranking.raw["speed"]["slow"] == pytest.approx(30.0)
     assert ranking.raw["scale"]["fast"] == pytest.approx(20.0)  # s per million rows
-    assert ranking.scores["correctness"]["slow"] == pytest.approx(0.75)
+    # precision is 1.0 for every tool: a gate, not averaged in; recall alone tells them apart
+    assert ranking.scores["correctness"]["slow"] == pytest.approx(0.5)
+    assert ranking.gates == ["precision"]
     total, parts = ranking.totals[1][1], ranking.totals[1][2]
     assert total == pytest.approx(sum(parts.values()))
 
 
 def test_sensitivity_names_the_weight_changes_that_flip_the_winner():
     records = [r for r in sample_records() if r.tool != "baseline"]
-    weights = dict.fromkeys(scoring.CRITERIA, 0.0) | {"correctness": 1.0, "setup": 0.4}
-    for record in records:  # 'slow' now needs fewer steps but still misses defects
-        record.setup_steps = steps(1 if record.tool == "slow" else 2)
+    weights = dict.fromkeys(scoring.CRITERIA, 0.0) | {"correctness": 1.0, "setup": 0.9}
+    for record in records:  # 'slow' now needs fewer steps (a material difference: 11 more)
+        record.setup_steps = steps(1 if record.tool == "slow" else 12)
     ranking = scoring.rank(records, weights)
     assert ranking.winner == "fast"
     assert "setup ×1.5 → slow" in ranking.sensitivity
@@ -103,6 +105,18 @@ def test_report_names_its_sources_and_shows_not_run_rows(results_dir, tmp_path):
     assert "2026-11-01-validation.json" in markdown
     assert "not run: install X" in markdown
     assert "startup/experimentation" in markdown and "**fast**" in markdown
+
+
+def test_the_first_screen_shows_each_stages_pick_verdict_and_diy_floor_line(results_dir, tmp_path):
+    """Issue 26: the baseline ranks first in the fixture; the first screen names the best
+    real tool, its verdict and what it costs over the baseline and buys (before: the cell
+    said "baseline (best tool: fast)" and there was no floor line)."""
+    render.render([results_dir], tmp_path / "out")
+    first_screen = (tmp_path / "out" / "report.md").read_text().split("\n## ")[0]
+    row = next(line for line in first_screen.splitlines() if line.startswith("| validation |"))
+    pick, verdict, floor_line = row.split("|")[2:5]
+    assert pick.strip() == "**fast**" and verdict.strip() in ("clear", "close", "tie")
+    assert floor_line.strip().startswith("fast costs 2× the baseline's time and buys: ")
 
 
 def wide_records() -> list[Record]:
@@ -210,7 +224,8 @@ def test_false_alarm_rates_count_against_correctness():
     calm = Record("monitoring", "calm", 10, correctness={"recall": 1.0, "false_alarm_rate": 0.1})
     noisy = Record("monitoring", "noisy", 10, correctness={"recall": 1.0, "false_alarm_rate": 0.9})
     values = criteria.correctness([calm, noisy])
-    assert values["calm"] == pytest.approx(0.95) and values["noisy"] == pytest.approx(0.55)
+    # recall is 1.0 for both, a gate: only the false alarms tell them apart
+    assert values["calm"] == pytest.approx(0.9) and values["noisy"] == pytest.approx(0.1)
 
 
 @pytest.mark.parametrize("case", ["missing folder", "empty folder", "out is a file"])
@@ -323,7 +338,7 @@ def test_a_team_set_up_is_its_own_section_after_its_stage_and_leaves_the_stack_a
     assert all("tracking-team" not in p["stack"] for p in context["profiles"])
     team = next(view for view in context["sections"] if view.name == "tracking-team")
     assert team.tables[0]["size"] == "1 concurrent client"
-    assert team.ranking.winner == "mlflow+postgresql" and team.ranking.baseline_ahead
+    assert team.ranking.winner == "mlflow+postgresql" and team.ranking.floor == "baseline"
     assert any("runs per second against concurrent clients" in c["title"].lower()
                or "against concurrent clients" in c["title"] for c in team.charts)  # fmt: skip
     render.render([results_dir], tmp_path / "out")
@@ -409,7 +424,7 @@ def test_features_come_from_the_size_that_ran_the_probes():
         Record("validation", "b", 1_600, features={"html": yes, "infer": yes}),
         Record("validation", "b", 1_000_000),
     ]
-    assert criteria.features(records) == {"a": 0.5, "b": 1.0}
+    assert capabilities.features(records) == {"a": 0.5, "b": 1.0}
     matrix = render.feature_matrix(records, "validation")
     assert [row["tool"] for row in matrix["tools"]] == ["a", "b"]
     assert matrix["tools"][0]["cells"] == [yes, no]

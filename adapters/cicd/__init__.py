@@ -50,3 +50,36 @@ TOOLS = {
         hint=_HINT,
     ),
 }
+
+# The stage's decision: which rows compete for the pick (every tool not named here), which
+# is the roll-your-own floor they are held against, and which are layers (what runs on top
+# of or inside the pick). CAPABILITIES: what a team needs from the stage, each answered
+# for every tool, the floor included, by the feature probe named (its key in the record's
+# features) or by a set-up's trial ("team set-up": kept all its work under the load).
+_GATING = "required-check gating (a failed job blocks the later ones)"
+ROLES = {
+    "baseline": {"kind": "floor"},
+    # local runners: what the CI system's jobs run, not its rivals
+    "pre_commit": {"kind": "layer", "layer": "pre-commit hooks"},
+    "nox": {"kind": "layer", "layer": "nox sessions"},
+}
+LAYERS = {
+    "question": "What runs inside the CI system: the local runner its jobs call",
+    "pair": "{pick}, running {layer}",
+}
+CAPABILITIES = {
+    "runs only for the branches named": "branch filter (runs on main, not on another branch)",
+    "caches between runs": "caching between runs",
+    "keeps build artefacts": "artefact upload (collected outside the job's workspace)",
+    "secrets, masked in the log": "secrets (reach the step and are masked in the output)",
+    "runs on a schedule": "scheduled runs (fired by the system's own clock)",
+    "retries a flaky job": "retry of a flaky step",
+    "matrix jobs in parallel": "matrix jobs run in parallel",
+    "a failed job blocks the later ones": _GATING,
+}
+LAYER_CAPABILITIES = {
+    "caches between runs": "caching between runs",
+    "matrix jobs in parallel": "matrix jobs run in parallel",
+    "a failed job blocks the later ones": _GATING,
+    "names the failed job": "names the failed job",
+}

@@ -15,3 +15,16 @@ TOOLS = {
     "pylint": Tool("adapters.linting.pylint:PylintLinter", ("pylint",), hint=_HINT),
     "ruff": Tool("adapters.linting.ruff:RuffLinter", ("ruff",), hint=_HINT),
 }
+
+# The stage's decision: which rows compete for the pick (every tool not named here), which
+# is the roll-your-own floor they are held against, and which are layers (what runs on top
+# of or inside the pick). CAPABILITIES: what a team needs from the stage, each answered
+# for every tool, the floor included, by the feature probe named (its key in the record's
+# features) or by a set-up's trial ("team set-up": kept all its work under the load).
+ROLES = {"baseline": {"kind": "floor"}}
+CAPABILITIES = {
+    "formats code": "formats code",
+    "sorts imports": "flags unsorted imports",
+    "finds undefined names (bugs, not style)": "flags undefined names",
+    "finds unused imports and variables": "flags unused names",
+}

@@ -7,8 +7,9 @@ Prometheus scrapes it, evaluates the alert rule that holds the thresholds
 the rule's firing alerts, read back over Prometheus's HTTP API. The Grafana dashboard is
 only generated (``adapters.monitoring.grafana_dashboard``): no Grafana server runs here.
 
-``PrometheusMonitor`` computes the statistics with the baseline's scipy code, so its
-detection is the baseline's; what Prometheus adds is the alerting and the history.
+``PrometheusMonitor`` (the ``baseline_prometheus`` tool) computes the statistics with the
+baseline's scipy code, so its detection is the baseline's (bakeoff's own code); what
+Prometheus adds is the alerting and the history.
 """
 
 from __future__ import annotations
@@ -232,10 +233,10 @@ def _sorted_values(result: list[dict]) -> list[float]:
 
 
 class PrometheusMonitor(PrometheusAlerting):
-    name = "prometheus"
+    name = "baseline_prometheus"  # its statistics are the baseline's code, as it says
     detection = (
-        "same statistics as baseline (scipy KS / chi-square); Prometheus evaluates the "
-        "alert threshold"
+        "same statistics as baseline (bakeoff's scipy KS / chi-square code); Prometheus "
+        "evaluates the alert threshold"
     )
 
     def statistics(self, reference: pd.DataFrame, current: pd.DataFrame) -> list[Statistic]:

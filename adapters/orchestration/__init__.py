@@ -14,3 +14,18 @@ TOOLS = {
         "adapters.orchestration.metaflow:MetaflowOrchestrator", ("metaflow",), hint=_HINT
     ),
 }
+
+# The stage's decision: which rows compete for the pick (every tool not named here), which
+# is the roll-your-own floor they are held against, and which are layers (what runs on top
+# of or inside the pick). CAPABILITIES: what a team needs from the stage, each answered
+# for every tool, the floor included, by the feature probe named (its key in the record's
+# features) or by a set-up's trial ("team set-up": kept all its work under the load).
+ROLES = {"baseline": {"kind": "floor"}}
+CAPABILITIES = {
+    "retries a failed step": "retry",
+    "reports a failed run with its error": "failure reported",
+    "resumes a failed run without redoing finished steps": "resume",
+    "runs independent steps in parallel": "parallel fan-out",
+    "a web UI": "UI reachable",
+    "many runs at once, none lost": "team set-up",
+}

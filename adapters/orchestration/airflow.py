@@ -113,6 +113,11 @@ class AirflowDagTest(AirflowHome):
     def relaunch(self, earlier: RunResult) -> Outcome:
         raise self.not_supported("resume", "dag.test() clears every task of the run it repeats")
 
+    def ui_url(self) -> str:
+        raise self.not_supported(
+            "ui_url", "dag.test() runs the DAG in this process; no api-server serves the UI"
+        )
+
 
 class AirflowScheduler(AirflowHome):
     name = "airflow_scheduler"
@@ -226,6 +231,9 @@ class AirflowScheduler(AirflowHome):
             for s in outcome.steps
         )
         return Outcome(outcome.state, steps, outcome.error, run_id)
+
+    def ui_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
 
     def _pool_slots(self, slots: int) -> None:
         """Sequential runs get one slot in the default pool: the tool's own throttle."""

@@ -128,6 +128,10 @@ class Orchestrator(Adapter):
         """Re-run a failed run without redoing its finished steps."""
         raise self.not_supported("resume", "the tool has no way to continue a failed run")
 
+    def ui_url(self) -> str:
+        """URL of the tool's web UI for this deployment, served while the adapter is open."""
+        raise self.not_supported("ui_url", "the tool has no web UI")
+
     def run(
         self, name: str, data: Path, faults: dict[str, str] | None = None, parallel: bool = True
     ) -> RunResult:

@@ -30,6 +30,9 @@ class PlainPython(Orchestrator):
     def relaunch(self, earlier: RunResult) -> Outcome:
         return self._outcome(earlier.pipeline, earlier.run_dir, "--resume")
 
+    def ui_url(self) -> str:
+        raise self.not_supported("ui_url", "a plain Python script has no web UI")
+
     def _outcome(self, name: str, run_dir: Path, *flags: str) -> Outcome:
         done = python(SCRIPT, name, str(run_dir), *flags, env=self.env, cwd=run_dir)
         if not (run_dir / "records.json").exists():

@@ -50,6 +50,13 @@ class MetaflowOrchestrator(Orchestrator):
             path.write_text(chain_source(length))
             self.flows[f"chain-{length}"] = (path, f"Chain{length}Flow")
 
+    def ui_url(self) -> str:
+        raise self.not_supported(
+            "ui_url",
+            "Metaflow's UI is a separate service (metaflow-ui, with the metadata service it "
+            "reads), not part of the metaflow package",
+        )
+
     def settings(self) -> dict[str, str]:
         root = self.workdir / "metaflow"
         return {

@@ -12,3 +12,17 @@ TOOLS = {
     ),
     "streamlit": Tool("adapters.serving.streamlit:StreamlitServer", ("streamlit",), hint=_HINT),
 }
+
+# The stage's decision: which rows compete for the pick (every tool not named here), which
+# is the roll-your-own floor they are held against, and which are layers (what runs on top
+# of or inside the pick). CAPABILITIES: what a team needs from the stage, each answered
+# for every tool, the floor included, by the feature probe named (its key in the record's
+# features) or by a set-up's trial ("team set-up": kept all its work under the load).
+ROLES = {"baseline": {"kind": "floor"}}
+CAPABILITIES = {
+    "a JSON API for other services": "JSON API for other services",
+    "login for the team": "login required (team password)",
+    "a page without writing HTML": "UI without HTML written",
+    "reloads when the app is edited": "hot reload",
+    "tests without starting a server": "in-process test client",
+}

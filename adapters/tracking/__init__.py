@@ -11,3 +11,17 @@ TOOLS = {
     "neptune": Tool("adapters.tracking.neptune:NeptuneOfflineTracker", ("neptune",), hint=_HINT),
     "trackio": Tool("adapters.tracking.trackio:TrackioTracker", ("trackio",), hint=_HINT),
 }
+
+# The stage's decision: which rows compete for the pick (every tool not named here), which
+# is the roll-your-own floor they are held against, and which are layers (what runs on top
+# of or inside the pick). CAPABILITIES: what a team needs from the stage, each answered
+# for every tool, the floor included, by the feature probe named (its key in the record's
+# features) or by a set-up's trial ("team set-up": kept all its work under the load).
+ROLES = {"baseline": {"kind": "floor"}}
+CAPABILITIES = {
+    "safe when a team logs at once (no lost runs or versions)": "team set-up",
+    "model registry with aliases": "aliases",
+    "search runs by a metric": "run search",
+    "a web UI": "UI reachable",
+    "links a run to its data version": "links run to data version",
+}

@@ -13,3 +13,15 @@ TOOLS = {
     ),
     "pandera": Tool("adapters.validation.pandera:PanderaValidator", ("pandera",), hint=_HINT),
 }
+
+# The stage's decision: which rows compete for the pick (every tool not named here), which
+# is the roll-your-own floor they are held against, and which are layers (what runs on top
+# of or inside the pick). CAPABILITIES: what a team needs from the stage, each answered
+# for every tool, the floor included, by the feature probe named (its key in the record's
+# features) or by a set-up's trial ("team set-up": kept all its work under the load).
+ROLES = {"baseline": {"kind": "floor"}}
+CAPABILITIES = {
+    "a report a person reads": "HTML report for people",
+    "rules inferred from the data": "infers rules from data",
+    "runs on Spark, where big data lives": "spark set-up",
+}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from adapters.validation.base import Finding, Validator
+from adapters.validation.base import Finding, Validator, source_of
 from adapters.validation.rules import Rule
 
 
@@ -35,6 +35,13 @@ class PandasValidator(Validator):
         if rule.check == "unique_rows":
             return lambda f: f.duplicated(subset=list(rule.parts), keep="first")
         raise ValueError(f"unknown check {rule.check!r}")
+
+    @classmethod
+    def user_code(cls) -> dict[str, str]:
+        """The floor's code is all the user's to write and maintain: the rules, and running
+        them and showing the result, which a tool would do."""
+        run = "\n".join(source_of(method) for method in (cls.validate, cls.html_report))
+        return {**super().user_code(), "running the checks and the report page (pandas)": run}
 
     def validate(self, frame: pd.DataFrame) -> list[Finding]:
         return self.findings(

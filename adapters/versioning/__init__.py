@@ -14,3 +14,19 @@ TOOLS = {
     ),
     "neptune": Tool("adapters.versioning.neptune:NeptuneVersioner", ("neptune",), hint=_HINT),
 }
+
+# The stage's decision: which rows compete for the pick (every tool not named here), which
+# is the roll-your-own floor they are held against, and which are layers (what runs on top
+# of or inside the pick). CAPABILITIES: what a team needs from the stage, each answered
+# for every tool, the floor included, by the feature probe named (its key in the record's
+# features) or by a set-up's trial ("team set-up": kept all its work under the load).
+ROLES = {"baseline": {"kind": "floor"}}
+CAPABILITIES = {
+    "a remote a teammate pulls from": "teammate clone from the remote",
+    "lineage: a run's record gives its data back": "lineage: run record resolves to the data",
+    "a damaged object is an error, never a wrong file": "damaged remote object is an error",
+    "read an old version without checking it out": "read a version without checkout",
+    "diff between versions": "diff between versions",
+    "stores an unchanged file once (deduplication)": "stores an unchanged file once",
+    "frees the storage of versions no longer needed": "frees unused versions (garbage collection)",
+}

@@ -47,6 +47,7 @@ class Versioner(Adapter):
         "read_version",
         "diff",
         "stored_bytes",
+        "collect_garbage",
     )
     remote: Path | None = None  # where the tool keeps the shared copy of every version
     # operation -> one sentence: why this tool's call does not meet the operation's contract
@@ -96,6 +97,11 @@ class Versioner(Adapter):
     def diff(self, old: str, new: str) -> list[str]:
         """Tracked files that differ between two versions."""
         raise self.not_supported("diff")
+
+    def collect_garbage(self, keep: str) -> None:
+        """Free the storage of every version but ``keep`` (the one a team still needs), as
+        the tool does it. Contract: ``keep`` still comes back exact from the remote."""
+        raise self.not_supported("collect_garbage")
 
     def stored_bytes(self) -> int:
         """Bytes on disk in the remote/store (every version ever committed)."""

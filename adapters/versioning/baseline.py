@@ -72,6 +72,9 @@ class ContentStoreVersioner(Versioner):
             (v for v in reversed(self.versions()) if self._manifest(v)["sha256"] == digest), None
         )
 
+    def collect_garbage(self, keep: str) -> None:
+        raise self.not_supported("collect_garbage", "the content store never deletes an object")
+
     def clone_restore(self, version: str, destination: Path) -> Path:
         destination.mkdir(parents=True)
         restored = destination / DATA_FILE

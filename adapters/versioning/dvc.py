@@ -95,6 +95,10 @@ class DvcVersioner(GitVersioner):
         changes = json.loads(self.dvc("diff", "--json", old, new) or "{}")
         return sorted({entry["path"] for kind in changes.values() for entry in kind})
 
+    def collect_garbage(self, keep: str) -> None:
+        self.restore(keep)
+        self.dvc("gc", "--workspace", "--cloud", "--force")
+
     def user_files(self) -> dict[str, str]:
         project = self.data_path.parent
         return {name: (project / name).read_text(encoding="utf-8")

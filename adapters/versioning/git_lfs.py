@@ -73,6 +73,10 @@ class GitLfsVersioner(GitVersioner):
     def diff(self, old: str, new: str) -> list[str]:
         return self.git("diff", "--name-only", old, new).split()
 
+    def collect_garbage(self, keep: str) -> None:
+        self.restore(keep)
+        self.git("lfs", "prune")  # Git LFS's own clean-up: the local copies only
+
     def user_files(self) -> dict[str, str]:
         return {".gitattributes": (self.data_path.parent / ".gitattributes").read_text()}
 
