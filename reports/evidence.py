@@ -5,9 +5,9 @@ equivalent, settings beyond a tool's defaults, failures and the noise verdict.""
 
 from __future__ import annotations
 
-from reports import floor, maturity
+from reports import floor, labels, maturity
 from reports.criteria import FOOTPRINT_PARTS
-from reports.labels import SIZE_UNITS, label, size
+from reports.labels import label, size
 from reports.results import Record, fact_key
 from reports.scoring import UNTESTED, Ranking
 
@@ -73,7 +73,7 @@ def _lines(ranking: Ranking, records: list[Record]) -> list[str]:
         shown = ", ".join(operations) or "none (no two tools did the same job)"
         lines.append(f"Speed at {size(ranking.stage, rows)} compares each tool on the "
                      f"operations it shares with another: {shown}.")  # fmt: skip
-    unit = SIZE_UNITS.get(ranking.stage, "rows")
+    unit = labels.unit(ranking.stage)
     if unit.startswith("concurrent"):
         lines.append(
             f"The {unit} and the servers they use all run on this one machine and share its "
@@ -82,7 +82,7 @@ def _lines(ranking: Ranking, records: list[Record]) -> list[str]:
             "not see; the figures are those of one machine."
         )
     if ranking.scale_from:
-        unit = SIZE_UNITS.get(ranking.scale_section, "rows").split(" ")[-1].removesuffix("s")
+        unit = labels.unit(ranking.scale_section).split(" ")[-1].removesuffix("s")
         entries = sorted(ranking.scale_from.items())
         held = [(tool, entry) for tool, entry in entries if entry["value"] is not None]
         taken = "; ".join(f"{tool} from {entry['setup']} ({entry['value'] / 1e6:.3g} s per "
@@ -148,7 +148,7 @@ def _scale_table(ranking: Ranking) -> dict | None:
     ]
     if not rows:
         return None
-    unit = SIZE_UNITS.get(ranking.stage, "rows")
+    unit = labels.unit(ranking.stage)
     per = f"s per million {unit}"
     if unit.startswith("concurrent"):  # clients or runs: per one more, not per million
         per = f"s per added {unit.removesuffix('s').split(' ')[-1]}"
@@ -204,9 +204,9 @@ def _maturity_table(ranking: Ranking, records: list[Record], facts: dict[str, di
             ]
         )
     return {
-        "title": "Maturity (dated facts, reports/facts/maturity.toml, of the tool itself, not "
-        "of an emulator that runs it here; an unknown part scores 0; private modules measured "
-        "from the adapter's imports)",
+        "title": f"Maturity (dated facts, reports/facts/{ranking.stage.partition('-')[0]}.toml, "
+        "of the tool itself, not of an emulator that runs it here; an unknown part scores 0; "
+        "private modules measured from the adapter's imports)",
         "columns": [
             "tool",
             "first release",

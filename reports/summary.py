@@ -5,19 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from reports import charts, roles, scoring, verdict
+from reports import charts, labels, roles, scoring, verdict
 from reports.results import Record
-
-# the stages in the order data flows through them, with what each box does
-PIPELINE = (
-    ("cicd", "checks every change"),
-    ("versioning", "data versions"),
-    ("validation", "data checks"),
-    ("orchestration", "training pipeline"),
-    ("tracking", "runs + model registry"),
-    ("serving", "web app / API"),
-    ("monitoring", "drift alerts"),
-)
 
 
 @dataclass
@@ -33,13 +22,14 @@ class Recommendation:
 def named(ranking: scoring.Ranking, tool: str) -> str:
     """A tool as a row names it: with the emulator that runs it here, if any."""
     runs = ranking.emulators.get(tool)
-    return f"{tool} (run here by {runs})" if runs else tool
+    shown = labels.tool_name(ranking.stage, tool)
+    return f"{shown} (run here by {runs})" if runs else shown
 
 
 def pick(ranking: scoring.Ranking) -> str | None:
-    """The stage's pick in words a table cell can hold: "pandera", "pandera or
-    great_expectations (tie)", "evidently scores → Prometheus alerts"; None when no
-    tool but the floor ran."""
+    """The stage's pick in words a table cell can hold, by the names the stage declares:
+    "Pandera", "Pandera or Great Expectations (tie)", "Evidently scores → Prometheus
+    alerts"; None when no tool but the floor ran."""
     if ranking.winner is None:
         return None
     text = named(ranking, ranking.winner)
@@ -54,7 +44,7 @@ def pick(ranking: scoring.Ranking) -> str | None:
         on_top += f" or {layer.roles.get(layer.tie_with, {}).get('layer', layer.tie_with)}"
     text = role.get("pair", "{pick} → {layer}").format(pick=text, layer=on_top)
     if ranking.layer_feed and ranking.layer_feed != ranking.winner:
-        text += f" (measured on {ranking.layer_feed}'s scores)"
+        text += f" (measured on {labels.tool_name(ranking.stage, ranking.layer_feed)}'s scores)"
     return text
 
 
@@ -135,17 +125,18 @@ def _qualifiers(ranking: scoring.Ranking, pick: str) -> list[str]:
     return notes
 
 
-def architecture_png(stack: dict[str, str | None]) -> str:
-    """A left-to-right diagram of the pipeline with the recommended tool in each box."""
+def architecture_png(pipeline: list[dict]) -> str:
+    """A left-to-right diagram of the pipeline with the recommended tool in each box:
+    ``pipeline`` holds one {"stage", "box", "pick"} per stage, in the order data flows."""
     import textwrap
 
     plt, fig, axes = charts.figure(width=11.5, height=1.8)
-    axes.set_xlim(0, len(PIPELINE) * 2)
+    axes.set_xlim(0, max(len(pipeline), 1) * 2)
     axes.set_ylim(0.4, 1.6)  # the boxes and nothing else: the first screen is short
     axes.axis("off")
-    for index, (stage, role) in enumerate(PIPELINE):
+    for index, step in enumerate(pipeline):
         x = index * 2 + 0.15
-        tool = stack.get(stage)
+        stage, role, tool = step["stage"], step["box"], step["pick"]
         colour = "#dbe6f5" if tool else "#eeeeee"
         axes.add_patch(plt.Rectangle((x, 0.45), 1.7, 1.1, facecolor=colour, edgecolor="#4C72B0"))
         axes.text(x + 0.85, 1.25, stage, ha="center", fontsize=10, weight="bold")
@@ -170,7 +161,8 @@ def criteria_png(ranking: scoring.Ranking) -> str:
         heights = [parts.get(criterion, 0.0) for _, _, parts in ranking.totals]
         axes.bar(tools, heights, bottom=bottoms, label=criterion, color=shades[index % 8])
         bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
-    axes.set(ylabel="weighted score (0-1)", title=f"{ranking.stage}: score by criterion")
+    axes.set(ylabel="weighted score (0-1)",
+             title=f"{labels.stage_name(ranking.stage)}: score by criterion")  # fmt: skip
     axes.legend(fontsize="x-small", ncol=4, loc="upper right")
     axes.tick_params(axis="x", labelrotation=15)
     return charts.png(plt, fig)

@@ -6,11 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from adapters import registry
 from reports import capabilities, criteria, render, results, scoring
 from reports.results import Record
 
-pytestmark = pytest.mark.report
+pytestmark = [pytest.mark.report, pytest.mark.usefixtures("declared")]
 CHROMIUM = "/usr/bin/chromium"
+ENV = {"date": "2026-11-01T00:00:00", "machine": "box"}
+LATER = {"date": "2026-11-02T00:00:00", "machine": "box"}  # a day after ENV
 
 
 def timing(median: float) -> dict:
@@ -40,7 +43,7 @@ def sample_records() -> list[Record]:
 
 @pytest.fixture
 def results_dir(tmp_path):
-    stored = results.Results({"date": "2026-11-01T00:00:00", "machine": "box"}, sample_records())
+    stored = results.Results(ENV, sample_records(), stages=registry.as_json())
     results.save(stored, tmp_path / "results", "2026-11-01-validation")
     return tmp_path / "results"
 
@@ -136,7 +139,7 @@ def wide_records() -> list[Record]:
 
 @pytest.fixture
 def wide_dir(results_dir):
-    stored = results.Results({"date": "2026-11-01T00:00:00", "machine": "box"}, wide_records())
+    stored = results.Results(ENV, wide_records(), stages=registry.as_json())
     results.save(stored, results_dir, "2026-11-01-monitoring")
     return results_dir
 
@@ -328,8 +331,7 @@ def test_a_team_set_up_is_its_own_section_after_its_stage_and_leaves_the_stack_a
 ):
     single = [Record("tracking", "mlflow", 1_600, timings={"log_metric": timing(0.01)},
                      correctness={"read_back": 1.0})]  # fmt: skip
-    stored = results.Results({"date": "2026-11-02T00:00:00", "machine": "box"},
-                             single + team_records())  # fmt: skip
+    stored = results.Results(LATER, single + team_records(), stages=registry.as_json())
     results.save(stored, results_dir, "2026-11-02-tracking")
     context = render.build_context([results_dir])
     names = [view.name for view in context["sections"]]
@@ -347,15 +349,17 @@ def test_a_team_set_up_is_its_own_section_after_its_stage_and_leaves_the_stack_a
 
 
 def test_a_report_of_team_runs_alone_renders_every_format(tmp_path):
-    stored = results.Results({"date": "2026-11-02T00:00:00", "machine": "box"}, team_records())
+    stored = results.Results(LATER, team_records(), stages=registry.as_json())
     results.save(stored, tmp_path / "r", "2026-11-02-tracking")
     written = render.render([tmp_path / "r"], tmp_path / "out")
     assert {path.name for path in written} == {"report.html", "report.md", "report.pptx"}
     assert "Tracking, team set-up" in (tmp_path / "out" / "report.md").read_text()
 
 
-ALIAS_RACE = ('UniqueViolation: (psycopg2.errors.UniqueViolation) duplicate key value violates '
-              'unique constraint "registered_model_alias_pk"')
+ALIAS_RACE = (
+    "UniqueViolation: (psycopg2.errors.UniqueViolation) duplicate key value violates "
+    'unique constraint "registered_model_alias_pk"'
+)
 
 
 def test_a_tools_error_under_load_shows_in_its_team_section_in_its_own_words(tmp_path):
@@ -369,8 +373,8 @@ def test_a_tools_error_under_load_shows_in_its_team_section_in_its_own_words(tmp
                            correctness={"calls_succeeded": 1 - len(errors) / (6 * clients)},
                            measures={"errors": len(errors)},
                            details={results.TOOL_ERRORS: errors}))  # fmt: skip
-    results.save(results.Results({"date": "2026-11-02T00:00:00", "machine": "box"}, days),
-                 tmp_path / "r", "2026-11-02-tracking")  # fmt: skip
+    stored = results.Results(LATER, days, stages=registry.as_json())
+    results.save(stored, tmp_path / "r", "2026-11-02-tracking")
     render.render([tmp_path / "r"], tmp_path / "out")
     line = f"mlflow+postgresql at 4 concurrent clients: register_model failed once: {ALIAS_RACE}"
     markdown = (tmp_path / "out" / "report.md").read_text()
