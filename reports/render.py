@@ -362,9 +362,10 @@ def not_run(stages: list[StageView]) -> list[str]:
                 if status != "ok" and tool in not_ranked:
                     reasons.setdefault(tool, status)
         failed = {tool: why for ranking in rankings for tool, why in ranking.failed_at.items()}
-        lines += [f"{view.name}: {tool}: {why}" for tool, why in reasons.items()
-                  if tool not in failed]  # fmt: skip
-        lines += [f"{view.name}: {tool}: {why}" for tool, why in failed.items()]
+        named = {tool: f"{view.title}: {labels.tool_name(view.name, tool)}"
+                 for tool in (*reasons, *failed)}  # fmt: skip
+        lines += [f"{named[tool]}: {why}" for tool, why in reasons.items() if tool not in failed]
+        lines += [f"{named[tool]}: {why}" for tool, why in failed.items()]
     return lines
 
 

@@ -153,7 +153,7 @@ def architecture_png(pipeline: list[dict]) -> str:
 def criteria_png(ranking: scoring.Ranking) -> str:
     """Stacked bars: each tool's total split into its criteria contributions."""
     plt, fig, axes = charts.figure()
-    tools = [tool for tool, _, _ in ranking.totals]
+    tools = [labels.tool_name(ranking.stage, tool) for tool, _, _ in ranking.totals]
     bottoms = [0.0] * len(tools)
     criteria = list(dict.fromkeys(c for _, _, parts in ranking.totals for c in parts))
     shades = (*charts.PALETTE, charts.BASELINE_COLOUR)
