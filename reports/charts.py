@@ -76,7 +76,7 @@ def _named_colours(stage: str, records: list[Record]) -> tuple[dict, dict]:
     """Each tool's colour by the name a chart shows (the stage's name for it), and those
     names by the names the tools ran under."""
     shown = {r.tool: tool_name(stage, r.tool) for r in records}
-    return {shown[tool]: colour for tool, colour in colours(list(shown)).items()}, shown
+    return {shown.get(tool, tool): colour for tool, colour in colours(list(shown)).items()}, shown
 
 
 def grows_with_rows(points: list[tuple[str, int, float]]) -> bool:
