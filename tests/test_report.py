@@ -116,7 +116,7 @@ def test_the_first_screen_shows_each_stages_pick_verdict_and_diy_floor_line(resu
     said "baseline (best tool: fast)" and there was no floor line)."""
     render.render([results_dir], tmp_path / "out")
     first_screen = (tmp_path / "out" / "report.md").read_text().split("\n## ")[0]
-    row = next(line for line in first_screen.splitlines() if line.startswith("| validation |"))
+    row = next(line for line in first_screen.splitlines() if line.startswith("| Validation |"))
     pick, verdict, floor_line = row.split("|")[2:5]
     assert pick.strip() == "**fast**" and verdict.strip() in ("clear", "close", "tie")
     assert floor_line.strip().startswith("fast costs 2× the baseline's time and buys: ")
