@@ -96,20 +96,22 @@ def stage_view(stage: str, entries: list[Entry]) -> StageView:
         view.charts = charts.throughput_charts(stage, done, unit) + view.charts
     largest = {e.record.tool: e for e in entries}  # sorted by rows: the largest size wins
     view.setup = [
-        {"tool": t, "steps": e.record.setup_steps}
+        {"tool": t, "name": labels.tool_name(stage, t), "steps": e.record.setup_steps}
         for t, e in largest.items()
         if e.record.setup_steps
     ]
     view.features = feature_matrix([e.record for e in entries], stage)
     view.details = [
-        {"tool": e.record.tool, "rows": e.record.rows, "user_code": e.record.user_code,
+        {"tool": e.record.tool, "name": labels.tool_name(stage, e.record.tool),
+         "rows": e.record.rows, "user_code": e.record.user_code,
          **e.record.details, "size": labels.size(e.record.section, e.record.rows)}
         for e in entries
         if e.record.details or e.record.user_code
     ]  # fmt: skip
     view.facts = load_facts(stage)
     openness = maturity.load_openness()
-    view.openness = [{"tool": tool, **openness[fact_key(stage, tool)]}
+    view.openness = [{"tool": tool, "name": labels.tool_name(stage, tool),
+                      **openness[fact_key(stage, tool)]}
                      for tool in dict.fromkeys(e.record.tool for e in entries)
                      if fact_key(stage, tool) in openness]  # fmt: skip
     return view
@@ -137,7 +139,8 @@ def comparison_table(entries: list[Entry], rows: int) -> dict:
     return {
         "rows": rows,
         "size": labels.size(records[0].section, rows) if records else f"{rows:,} rows",
-        "tools": [r.tool for r in records],
+        "tools": [r.tool for r in records],  # as they ran: not_run and the deck key on them
+        "names": [labels.tool_name(r.section, r.tool) for r in records],  # as people write them
         "status": [_status(r) for r in records],
         "lines": lines,
         "sources": sorted({f"{e.source} ({e.machine})" for e in entries}),
@@ -188,6 +191,7 @@ def feature_matrix(records: list[Record], section: str) -> dict | None:
         "tools": [
             {
                 "tool": tool,
+                "name": labels.tool_name(section, tool),
                 "cells": [record.features.get(n) for n in names],
                 "answered": _answered(record),
             }
@@ -306,8 +310,9 @@ def measured_span(entries: list[Entry]) -> dict | None:
     if not shown:
         return None
     oldest = min(shown, key=lambda e: (e.measured, e.record.section, e.record.tool))
-    what = f"{oldest.record.section}.{oldest.record.tool} at "
-    what += labels.size(oldest.record.section, oldest.record.rows)
+    section = oldest.record.section
+    what = f"{labels.stage_name(section)}: {labels.tool_name(section, oldest.record.tool)} at "
+    what += labels.size(section, oldest.record.rows)
     return {"oldest": oldest.measured, "newest": max(e.measured for e in shown), "what": what}
 
 
@@ -328,13 +333,14 @@ def thresholds() -> dict[str, str]:
 def layer_view(ranking: scoring.Ranking, records: list[Record], facts: dict) -> dict:
     """The stage's second question, its layers: their ranking, verdict and floor line."""
     layer = ranking.layer
-    name = layer.roles.get(layer.winner, {}).get("layer", layer.winner) if layer.winner else ""
+    shown = labels.tool_name(ranking.stage, layer.winner) if layer.winner else ""
+    name = layer.roles.get(layer.winner, {}).get("layer") or shown if layer.winner else ""
     fed = [r for r in records if r.tool in {t for t, _, _ in layer.totals}]
     questions = [role["question"] for role in layer.roles.values() if role.get("question")]
     return {
         "question": questions[0] if questions else "Layers",
         "ranking": layer,
-        "pick": f"{name} ({layer.winner})" if name != layer.winner else name,
+        "pick": f"{name} ({shown})" if name != shown else name,
         "why": summary.why(layer),
         "floor_line": floor.line(layer, fed),
         "rests_on": evidence.rests_on(layer, fed, facts),
@@ -369,6 +375,15 @@ def not_run(stages: list[StageView]) -> list[str]:
     return lines
 
 
+def _tool(tool: str, section: str) -> str:
+    """``{{ tool|tool(stage.name) }}``: the tool as its stage declares it ("Great
+    Expectations"); an install record's "<stage>.<tool>" as "<Stage>: <tool>"."""
+    if section == INSTALL and "." in tool:
+        stage, _, tool = tool.partition(".")
+        return f"{labels.stage_name(stage)}: {labels.tool_name(stage, tool)}"
+    return labels.tool_name(section, tool)
+
+
 def render(
     directories: list[Path], out: Path, profile: str = scoring.DEFAULT_PROFILE, partial: str = ""
 ) -> list[Path]:
@@ -387,7 +402,8 @@ def render(
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.filters.update(seconds=formatting.seconds, number=formatting.number, label=label)
+    environment.filters.update(seconds=formatting.seconds, number=formatting.number, label=label,
+                               tool=_tool, stage=labels.stage_name)  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
     every_chart = [c for stage in context["sections"] for c in stage.charts]
     every_chart += [stage.headline for stage in context["sections"] if stage.headline]

@@ -39,9 +39,10 @@ def pick(ranking: scoring.Ranking) -> str | None:
     if layer is None or layer.winner is None:
         return text
     role = layer.roles.get(layer.winner, {})
-    on_top = role.get("layer", layer.winner)
+    on_top = role.get("layer") or named(layer, layer.winner)
     if layer.tie_with:
-        on_top += f" or {layer.roles.get(layer.tie_with, {}).get('layer', layer.tie_with)}"
+        tied = layer.roles.get(layer.tie_with, {}).get("layer")
+        on_top += f" or {tied or named(layer, layer.tie_with)}"
     text = role.get("pair", "{pick} → {layer}").format(pick=text, layer=on_top)
     if ranking.layer_feed and ranking.layer_feed != ranking.winner:
         text += f" (measured on {labels.tool_name(ranking.stage, ranking.layer_feed)}'s scores)"
@@ -90,7 +91,7 @@ def why(ranking: scoring.Ranking) -> str:
     if len(candidates) == 1:
         text = f"{total:.2f}; the only tool that ran besides the floor"
     else:
-        text = f"{total:.2f} vs {candidates[1][0]} {candidates[1][1]:.2f}"
+        text = f"{total:.2f} vs {_name(ranking, candidates[1][0])} {candidates[1][1]:.2f}"
         shares = verdict.margin_shares(ranking)
         if shares:
             text += "; the lead comes from " + ", ".join(
@@ -103,11 +104,12 @@ def _qualifiers(ranking: scoring.Ranking, pick: str) -> list[str]:
     notes = []
     if ranking.baseline_ahead:
         own = ranking.roles.get(ranking.floor, {}).get("kind") == "floor"
-        floor = f"the roll-your-own {ranking.floor}" if own else f"{ranking.floor} alone"
+        shown = _name(ranking, ranking.floor)
+        floor = f"the roll-your-own {shown}" if own else f"{shown} alone"
         notes.append(f"{floor} scores higher ({ranking.totals[0][1]:.2f}), but the floor is "
                      "the yardstick, not a candidate")  # fmt: skip
     if ranking.tie_with:
-        notes.append(f"a tie with {ranking.tie_with}: the lead is under "
+        notes.append(f"a tie with {_name(ranking, ranking.tie_with)}: the lead is under "
                      f"{verdict.MIN_MARGIN:.2f} or within measurement noise")  # fmt: skip
     if pick in ranking.flaws:
         notes.append(ranking.flaws[pick])
@@ -116,13 +118,18 @@ def _qualifiers(ranking: scoring.Ranking, pick: str) -> list[str]:
     elif ranking.noise == scoring.UNTESTED:
         notes.append("not tested against measurement noise (one timed round per operation)")
     elif ranking.noise:
-        notes.append(f"under measurement noise the pick {ranking.noise}")
-    notes += [f"{tool} ranked below for {why}" for tool, why in ranking.gate_failures.items()]
-    failed = [f"{tool} {why}" for tool, why in ranking.failed_at.items()]
+        notes.append(f"under measurement noise the pick {verdict.noise_words(ranking)}")
+    notes += [f"{_name(ranking, tool)} ranked below for {why}"
+              for tool, why in ranking.gate_failures.items()]  # fmt: skip
+    failed = [f"{_name(ranking, tool)} {why}" for tool, why in ranking.failed_at.items()]
     if failed:
         notes.append("ranked last for failing: " + "; ".join(failed))
     notes += [f"the {name} set-up did not run" for name in ranking.missing_setups]
     return notes
+
+
+def _name(ranking: scoring.Ranking, tool: str) -> str:
+    return labels.tool_name(ranking.stage, tool)
 
 
 def architecture_png(pipeline: list[dict]) -> str:

@@ -223,7 +223,7 @@ def test_a_stage_run_at_one_size_takes_its_scale_from_the_team_set_up():
     assert ranking.scale_from["trackio"]["setup"] == "trackio"  # not the flat one that failed
     assert criteria.lost_work(grown)["trackio+server"] == "failed at 16"
     lines = evidence.rests_on(ranking, single, {})["lines"]
-    assert any("mlflow from mlflow+postgresql (0.1 s per added client)" in line for line in lines)
+    assert any("MLflow from mlflow+postgresql (0.1 s per added client)" in line for line in lines)
     assert any("lost work under the load: baseline (baseline: model versions read back 0.54 at "
                "16 concurrent clients)" in line for line in lines)  # fmt: skip
     # a stage that ran at several sizes keeps its own scale
@@ -292,7 +292,7 @@ def test_the_floor_line_prices_the_pick_against_the_baseline_and_names_what_it_b
     ratio, operations = floor.cost(records, "pandera", "baseline")
     assert ratio == pytest.approx((4 * 4 * 8) ** (1 / 3)) and len(operations) == 3
     assert floor.line(ranking, records) == (
-        "pandera costs 5.04× the baseline's time and buys: a report a person reads, rules "
+        "Pandera costs 5.04× the baseline's time and buys: a report a person reads, rules "
         "inferred; the baseline is 120 lines your team writes and maintains"
     )
     apart = [declared("baseline", 1_000, {"own": 1.0}), declared("pandera", 1_000, {"other": 2.0})]
@@ -335,7 +335,7 @@ def test_an_emulated_tool_is_judged_on_its_own_facts_and_named_with_its_emulator
     ranking = scoring.rank(records, ONLY | {"speed": 1.0}, scoring.Context(maturity=facts))
     assert summary.pick(ranking) == "GitHub Actions (run here by act)"
     table = evidence._maturity_table(ranking, records, facts)
-    assert [row[0] for row in table["rows"]] == ["buildbot", "github_actions (run here by act)"]
+    assert [row[0] for row in table["rows"]] == ["Buildbot", "GitHub Actions (run here by act)"]
 
 
 def test_milliseconds_apart_score_as_equal_and_seconds_apart_on_a_log_scale():
