@@ -433,3 +433,32 @@ def test_features_come_from_the_size_that_ran_the_probes():
     assert [row["tool"] for row in matrix["tools"]] == ["a", "b"]
     assert matrix["tools"][0]["cells"] == [yes, no]
     assert matrix["probed_at"] == "1,600 rows"
+
+
+def test_the_report_shows_each_tool_by_the_name_its_stage_declares(tmp_path):
+    """Hand-made records of a stage that declares its tools' names: the HTML and the Markdown
+    show "Quick Tidy" and "Slow Tidy" in the table header, the ranking and the why sentence,
+    never the names they ran under; the section's anchor keeps the stage's own name."""
+    names = {"quick_tidy": "Quick Tidy", "slow_tidy": "Slow Tidy"}
+    declared = {"tidying": {"name": "Tidying", "question": "Tidying: which tidier?", "place": 1,
+                            "box": "tidy rows", "setups": {}, "tool_names": names}}  # fmt: skip
+    records = [Record("tidying", tool, rows, setup_steps=steps(2),
+                      timings={"tidy": timing(seconds * rows / 1_000)},
+                      correctness={"recall": recall})
+               for rows in (1_000, 100_000)
+               for tool, seconds, recall in (("baseline", 0.01, 1.0), ("quick_tidy", 0.02, 1.0),
+                                             ("slow_tidy", 0.3, 0.5))]  # fmt: skip
+    results.save(results.Results(ENV, records, stages=declared), tmp_path / "r", "2026-11-01")
+    render.render([tmp_path / "r"], tmp_path / "out")
+    html = (tmp_path / "out" / "report.html").read_text()
+    markdown = (tmp_path / "out" / "report.md").read_text()
+    assert "<th>measure</th><th>baseline</th><th>Quick Tidy</th><th>Slow Tidy</th>" in html
+    assert "| measure | baseline | Quick Tidy | Slow Tidy |" in markdown
+    assert "<td>1</td><td>Quick Tidy</td>" in html or "<td>2</td><td>Quick Tidy</td>" in html
+    assert any(line.startswith(("| 1 | Quick Tidy |", "| 2 | Quick Tidy |"))
+               for line in markdown.splitlines())  # fmt: skip
+    assert "Score: " in html and " vs Slow Tidy " in html.split("Score: ", 1)[1].split("</p>")[0]
+    assert " vs Slow Tidy " in markdown.split("Score: ", 1)[1].splitlines()[0]
+    assert "**Quick Tidy**" in markdown and 'id="tidying"' in html
+    for text in (html, markdown):
+        assert "quick_tidy" not in text and "slow_tidy" not in text
