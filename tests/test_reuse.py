@@ -420,7 +420,7 @@ def test_the_report_is_rendered_after_each_stage_marked_partial_until_the_last(t
     markdown = (out / "report.md").read_text()
     assert "**Partial: 1 of 3 stages finished.**" in markdown
     assert not (out / "report.pptx").exists(), "no deck passes for the finished comparison"
-    assert "Figures measured from 2026-12-01 (the oldest: versioning.baseline at 1,000 rows)" \
+    assert "Figures measured from 2026-12-01 (the oldest: Versioning: baseline at 1,000 rows)" \
         " to 2026-12-03" in markdown  # fmt: skip
     assert "| measured on | 2026-12-01 | 2026-12-03 |" in markdown
     (out / "report.md").unlink()
