@@ -345,7 +345,7 @@ def test_a_team_set_up_is_its_own_section_after_its_stage_and_leaves_the_stack_a
                or "against concurrent clients" in c["title"] for c in team.charts)  # fmt: skip
     render.render([results_dir], tmp_path / "out")
     markdown = (tmp_path / "out" / "report.md").read_text()
-    assert "Tracking, team set-up" in markdown and "mlflow+sqlite" in markdown
+    assert "Tracking, team set-up" in markdown and "MLflow on SQLite" in markdown
 
 
 def test_a_report_of_team_runs_alone_renders_every_format(tmp_path):
@@ -376,7 +376,7 @@ def test_a_tools_error_under_load_shows_in_its_team_section_in_its_own_words(tmp
     stored = results.Results(LATER, days, stages=registry.as_json())
     results.save(stored, tmp_path / "r", "2026-11-02-tracking")
     render.render([tmp_path / "r"], tmp_path / "out")
-    line = f"mlflow+postgresql at 4 concurrent clients: register_model failed once: {ALIAS_RACE}"
+    line = f"MLflow on PostgreSQL at 4 concurrent clients: register_model failed once: {ALIAS_RACE}"
     markdown = (tmp_path / "out" / "report.md").read_text()
     section = markdown.split("Tracking, team set-up", 1)[1]
     assert f"- {line}" in section

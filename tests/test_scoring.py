@@ -223,7 +223,8 @@ def test_a_stage_run_at_one_size_takes_its_scale_from_the_team_set_up():
     assert ranking.scale_from["trackio"]["setup"] == "trackio"  # not the flat one that failed
     assert criteria.lost_work(grown)["trackio+server"] == "failed at 16"
     lines = evidence.rests_on(ranking, single, {})["lines"]
-    assert any("MLflow from mlflow+postgresql (0.1 s per added client)" in line for line in lines)
+    taken = "MLflow from MLflow on PostgreSQL (0.1 s per added client)"  # declared names
+    assert any(taken in line for line in lines)
     assert any("lost work under the load: baseline (baseline: model versions read back 0.54 at "
                "16 concurrent clients)" in line for line in lines)  # fmt: skip
     # a stage that ran at several sizes keeps its own scale

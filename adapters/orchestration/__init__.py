@@ -18,6 +18,8 @@ STAGE = Stage(
     },
     tool_names={
         "airflow": "Airflow",
+        "airflow+celery": "Airflow + Celery",  # the team set-up's executors
+        "airflow+local": "Airflow (LocalExecutor)",
         "airflow_scheduler": "Airflow scheduler",
         "metaflow": "Metaflow",
     },

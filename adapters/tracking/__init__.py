@@ -17,6 +17,8 @@ STAGE = Stage(
     },
     tool_names={
         "mlflow": "MLflow",
+        "mlflow+postgresql": "MLflow on PostgreSQL",  # the team set-up's servers
+        "mlflow+sqlite": "MLflow on SQLite",
         "mlflow_server": "MLflow server",
         "neptune": "Neptune",
         "trackio": "Trackio",
