@@ -33,3 +33,14 @@ def pytest_addoption(parser):
         help="a smoke run (bakeoff run --quick): one cold round per operation (no warm-up), "
         "the checks, no feature probes and none of the extra measures",
     )
+
+
+def pytest_configure(config):
+    """One marker per stage, as the stage declares itself (``STAGE`` in
+    ``adapters/<stage>/__init__.py``): ``pytest -m <stage>`` selects its tests and benchmark;
+    no list of stages is kept here or in pyproject.toml."""
+    from adapters import registry
+
+    for name, stage in registry.declarations().items():
+        tools = ", ".join(registry.tools(name))
+        config.addinivalue_line("markers", f"{name}: the {stage.name} stage ({tools})")

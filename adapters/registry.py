@@ -1,7 +1,9 @@
-"""Find adapters by name: ``"stage.tool" -> "module:Class"``, imported on first use.
+"""Find stages and adapters by name: ``"stage.tool" -> "module:Class"``, imported on first use.
 
-Each stage package lists its tools in ``adapters/<stage>/__init__.py`` as ``TOOLS``;
-importing that package is cheap (no tool is imported). A tool whose Python modules or
+A stage is a package ``adapters/<stage>/`` whose ``__init__.py`` declares itself once as
+``STAGE`` (a :class:`Stage`: its question, unit, place in the pipeline, set-ups, display
+names) beside its ``TOOLS``; the registry finds such packages, no list of stages is kept.
+Importing a stage package is cheap (no tool is imported). A tool whose Python modules or
 system programs are missing is reported with an install hint, for that tool alone.
 """
 
@@ -9,19 +11,9 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import pkgutil
 import shutil
-from dataclasses import dataclass
-
-STAGES = (
-    "validation",
-    "tracking",
-    "versioning",
-    "orchestration",
-    "serving",
-    "monitoring",
-    "cicd",
-    "linting",
-)
+from dataclasses import asdict, dataclass, field
 
 
 @dataclass(frozen=True)
@@ -34,13 +26,53 @@ class Tool:
     hint: str = ""  # what to install when something is missing
 
 
+@dataclass(frozen=True)
+class Setup:
+    """Another set-up of a stage (servers for a team, Spark), shown in its own section."""
+
+    question: str  # the section's question, as the report's heading
+    unit: str = "rows"  # what its sizes count, e.g. "concurrent clients"
+
+
+@dataclass(frozen=True)
+class Stage:
+    """What a stage says about itself, once: the runner writes it into each results file
+    and the report reads it from there (reports never import adapters)."""
+
+    name: str  # as people write it: "CI/CD"
+    question: str  # the report section's question
+    place: int  # position in the pipeline diagram, data flowing left to right
+    box: str  # what the stage's box in that diagram does: "drift alerts"
+    unit: str = "rows"  # what the stage's sizes count: "lines of source"
+    setups: dict[str, Setup] = field(default_factory=dict)  # "team" -> Setup
+    tool_names: dict[str, str] = field(default_factory=dict)  # "pre_commit" -> "pre-commit"
+
+
 class UnknownTool(LookupError):
     """A stage or tool name bakeoff does not know; the message lists the known ones."""
 
 
+def declarations() -> dict[str, Stage]:
+    """Every stage package under ``adapters/`` (a package with a ``STAGE``), in pipeline order."""
+    import adapters
+
+    found = {}
+    for module in pkgutil.iter_modules(adapters.__path__):
+        if module.ispkg:
+            declared = getattr(importlib.import_module(f"adapters.{module.name}"), "STAGE", None)
+            if isinstance(declared, Stage):
+                found[module.name] = declared
+    return dict(sorted(found.items(), key=lambda item: (item[1].place, item[0])))
+
+
 def stages() -> tuple[str, ...]:
-    """Stages that have adapters in this checkout."""
-    return tuple(s for s in STAGES if importlib.util.find_spec(f"adapters.{s}") is not None)
+    """Stages that have adapters in this checkout, in pipeline order."""
+    return tuple(declarations())
+
+
+def as_json() -> dict[str, dict]:
+    """Each stage's declaration as plain JSON, as a results file stores it."""
+    return {name: asdict(stage) for name, stage in declarations().items()}
 
 
 def tools(stage: str) -> dict[str, Tool]:

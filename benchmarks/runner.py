@@ -493,7 +493,9 @@ def _versions(tool_names: dict[str, tuple[str, ...]]) -> dict[str, str]:
 
 
 def new_results(plans: list[Plan]) -> Results:
+    """An empty results file for the plans, with every stage's declaration beside its
+    records: the report takes its words (questions, units, names) from there."""
     env = environment({plan.stage: plan.tools for plan in plans})
     if any(plan.smoke for plan in plans):
         env["smoke"] = True  # the report says it was made from a smoke run
-    return Results(environment=env)
+    return Results(environment=env, stages=registry.as_json())

@@ -1,11 +1,11 @@
 """What a team needs from a stage, and which tool has it.
 
 Each stage declares, beside its tools, a fixed list of capabilities written from what
-teams need (tracking: a model registry with aliases, a web UI, safety when a team logs at
-once, ...). Every record carries the list and where each answer is: a feature probe of the
-tool (yes, no, or "not supported" in the tool's own words), or the tool's trial in one of
-the stage's set-ups ("team set-up": yes when every row of its product there kept all its
-work). The floor is asked the same questions: what a tool buys is what the floor lacks.
+teams need (for experiment runs: a model registry with aliases, a web UI, safety when a
+team logs at once, ...). Every record carries the list and where each answer is: a feature
+probe of the tool (yes, no, or "not supported" in the tool's own words), or the tool's
+trial in one of the stage's set-ups ("team set-up": yes when every row of its product there
+kept all its work). The floor is asked the same questions: what a tool buys is what the floor lacks.
 """
 
 from __future__ import annotations

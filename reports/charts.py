@@ -7,7 +7,7 @@ import io
 import re
 from pathlib import Path
 
-from reports.labels import label
+from reports.labels import label, stage_name, tool_name
 from reports.results import Record
 
 MAX_OPERATION_CHARTS = 6
@@ -29,16 +29,16 @@ def stage_charts(stage: str, records: list[Record], unit: str = "rows") -> list[
     concurrent clients) where the time grows with them, else bars per tool at the largest
     size."""
     operations = list(dict.fromkeys(op for r in records for op in r.timings if op != "setup"))
-    palette = colours([r.tool for r in records])
+    palette, shown = _named_colours(stage, records)
     charts = []
     for operation in operations[:MAX_OPERATION_CHARTS]:
-        points = [(r.tool, r.rows, r.timings[operation]["median"])
+        points = [(shown[r.tool], r.rows, r.timings[operation]["median"])
                   for r in records if operation in r.timings]  # fmt: skip
         draw = _lines if grows_with_rows(points) else _bars
         charts.append(
             {
                 "operation": operation,
-                "title": f"{stage}: {label(operation)}",
+                "title": f"{stage_name(stage)}: {label(operation)}",
                 "slug": re.sub(r"[^a-z0-9]+", "-", f"{stage}-{operation}".lower()).strip("-"),
                 "png": draw(operation, points, palette, unit),
             }
@@ -50,10 +50,11 @@ def throughput_charts(stage: str, records: list[Record], unit: str) -> list[dict
     """One chart per throughput measure (``*_per_second``) against the section's sizes,
     e.g. runs per second against concurrent clients: does the set-up hold a team?"""
     names = list(dict.fromkeys(k for r in records for k in r.measures if k.endswith("_per_second")))
-    palette = colours([r.tool for r in records])
+    palette, shown = _named_colours(stage, records)
     charts = []
     for name in names:
-        points = sorted((r.tool, r.rows, r.measures[name]) for r in records if name in r.measures)
+        points = sorted((shown[r.tool], r.rows, r.measures[name])
+                        for r in records if name in r.measures)  # fmt: skip
         if len({rows for _, rows, _ in points}) < 2:
             continue
         plt, fig, axes = figure()
@@ -64,10 +65,18 @@ def throughput_charts(stage: str, records: list[Record], unit: str) -> list[dict
         axes.set(title=f"{label(name)} against {unit}", ylim=(0, None))
         axes.legend(fontsize="small")
         axes.grid(True, which="both", alpha=0.3)
-        charts.append({"operation": name, "title": f"{stage}: {label(name)} against {unit}",
+        charts.append({"operation": name,
+                       "title": f"{stage_name(stage)}: {label(name)} against {unit}",
                        "slug": re.sub(r"[^a-z0-9]+", "-", f"{stage}-{name}").strip("-"),
                        "png": png(plt, fig)})  # fmt: skip
     return charts
+
+
+def _named_colours(stage: str, records: list[Record]) -> tuple[dict, dict]:
+    """Each tool's colour by the name a chart shows (the stage's name for it), and those
+    names by the names the tools ran under."""
+    shown = {r.tool: tool_name(stage, r.tool) for r in records}
+    return {shown.get(tool, tool): colour for tool, colour in colours(list(shown)).items()}, shown
 
 
 def grows_with_rows(points: list[tuple[str, int, float]]) -> bool:

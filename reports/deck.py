@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 from pathlib import Path
+
+from reports.labels import tool_name
 
 WIDTH_IN, HEIGHT_IN = 13.333, 7.5
 METHOD = [
@@ -32,30 +35,47 @@ def write(context: dict, path: Path) -> Path:
           "workload through each candidate, stage by stage, and measured. Five minutes: the "
           "pick, the evidence per stage, and what we could not test.")  # fmt: skip
     _picture(deck, "The recommended pipeline", context["architecture"],
-             "; ".join(f"{s.name}: {s.pick or 'none'}" for s in stages)
+             "; ".join(f"{s.title}: {s.pick or 'none'}" for s in stages)
              or "No stage has single-user results in these files yet.",
              "Left to right is how data flows. Each box is the pick for its stage under this "
              "profile's weights: always a real tool. Our own roll-your-own code is the "
              "yardstick, never the pick; each stage's slide says what the pick costs over "
              "it and what it buys.")  # fmt: skip
-    missing = [_short(line, 100) for line in context["not_run"]][:3] or ["every tool ran"]
+    missing = [_short(sentence(line), 100) for line in context["not_run"]][:3]
+    missing = missing or ["every tool ran"]
     _text(deck, "The tools compared, and how",
-          [f"{s.name}: {', '.join(s.tables[0]['tools'])}" for s in stages][:8]
+          [f"{s.title}: {', '.join(tool_name(s.name, t) for t in s.tables[0]['tools'])}"
+           for s in stages][:8]
           + [f"Not run: {line}" for line in missing],
           "Each stage has a plain baseline and two to six real tools, all run for real here: "
           "same data, same model, timings over repeated rounds, correctness checked against "
           "answers we know. What could not run says why instead of showing a number.")  # fmt: skip
     for stage in stages:
         chart = stage.headline or next(iter(stage.charts), None)
-        _picture(deck, f"{stage.name.capitalize()}: {stage.pick or 'no pick'}",
+        _picture(deck, f"{stage.title}: {stage.pick or 'no pick'}",
                  chart["png"] if chart else None,
                  _short(stage.floor_line or stage.finding, 190),
-                 f"{stage.name}: the pick is {stage.pick or 'none'}, and the verdict is "
+                 f"{stage.title}: the pick is {stage.pick or 'none'}, and the verdict is "
                  f"{stage.ranking.verdict or 'none'}. {_short(stage.finding, 300)} "
                  f"{stage.floor_line}")  # fmt: skip
     _profiles(deck, context)
     deck.save(path)
     return path
+
+
+# a failed subprocess in Python's words: "Command '['npm', 'install', ...]' returned
+# non-zero exit status 1." A slide says what failed, not the command line
+COMMAND = re.compile(r"Command '\[.*?\]' returned non-zero exit status -?\d+\.?")
+SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+
+
+def sentence(text: str) -> str:
+    """The first sentence of a line for a slide, a failed command's argument list left
+    out (the HTML and Markdown keep the whole line)."""
+    text = COMMAND.sub("its command failed:", text).replace(":  ", ": ").rstrip()
+    end = SENTENCE_END.search(text)
+    text = text[: end.end()] if end else text
+    return text.removesuffix(":") + "." if text.endswith(":") else text
 
 
 def _short(text: str, limit: int) -> str:
@@ -111,6 +131,7 @@ def _profiles(deck, context: dict) -> None:
     stages = [s.name for s in context["stages"]]
     rows = [[p["profile"], *(p["stack"].get(s) or "–" for s in stages)]
             for p in context["profiles"]]  # fmt: skip
+    titles = [s.title for s in context["stages"]]
     notes = (
         "Weights differ by company size and team; this is where the picks differ. "
         "Every cell is a real tool: the roll-your-own baseline is the yardstick, not a pick."
@@ -119,7 +140,7 @@ def _profiles(deck, context: dict) -> None:
     # the whole space below the title: rows whose cells wrap stay inside the table's frame
     shape = slide.shapes.add_table(len(rows) + 1, len(stages) + 1, Inches(0.4), Inches(1.2),
                                    Inches(12.5), Inches(6.0))  # fmt: skip
-    for row_index, row in enumerate([["profile", *stages], *rows]):
+    for row_index, row in enumerate([["profile", *titles], *rows]):
         for column, value in enumerate(row):
             cell = shape.table.cell(row_index, column)
             cell.text = str(value)

@@ -5,9 +5,9 @@ equivalent, settings beyond a tool's defaults, failures and the noise verdict.""
 
 from __future__ import annotations
 
-from reports import floor, maturity
+from reports import floor, labels, maturity, verdict
 from reports.criteria import FOOTPRINT_PARTS
-from reports.labels import SIZE_UNITS, label, size
+from reports.labels import label, size, tool_name
 from reports.results import Record, fact_key
 from reports.scoring import UNTESTED, Ranking
 
@@ -36,9 +36,9 @@ def _decision_lines(ranking: Ranking, records: list[Record]) -> list[str]:
     if ranking.gates:
         lines.append("Correctness gates every ranked tool met alike, so not averaged in: "
                      f"{', '.join(label(g) for g in ranking.gates)}.")  # fmt: skip
-    lines += [f"{tool}: {why}; it ranks below every tool that kept its work."
+    lines += [f"{_name(ranking, tool)}: {why}; it ranks below every tool that kept its work."
               for tool, why in sorted(ranking.gate_failures.items())]  # fmt: skip
-    lines += [f"{tool}: {flaw}: it cannot be a clear pick."
+    lines += [f"{_name(ranking, tool)}: {flaw}: it cannot be a clear pick."
               for tool, flaw in sorted(ranking.flaws.items())]  # fmt: skip
     if ranking.untested:
         lines.append(f"Verdict untested: {ranking.untested}.")
@@ -62,7 +62,13 @@ def capabilities_table(ranking: Ranking) -> dict | None:
     return {
         "title": "Capabilities a team needs, each answered by a probe or by a set-up's trial "
         "(the floor is asked the same)",
-        "columns": ["capability", *(f"{t} (floor)" if t in ranking.floors else t for t in tools)],
+        "columns": [
+            "capability",
+            *(
+                f"{_name(ranking, t)} (floor)" if t in ranking.floors else _name(ranking, t)
+                for t in tools
+            ),
+        ],
         "rows": rows,
     }
 
@@ -73,7 +79,7 @@ def _lines(ranking: Ranking, records: list[Record]) -> list[str]:
         shown = ", ".join(operations) or "none (no two tools did the same job)"
         lines.append(f"Speed at {size(ranking.stage, rows)} compares each tool on the "
                      f"operations it shares with another: {shown}.")  # fmt: skip
-    unit = SIZE_UNITS.get(ranking.stage, "rows")
+    unit = labels.unit(ranking.stage)
     if unit.startswith("concurrent"):
         lines.append(
             f"The {unit} and the servers they use all run on this one machine and share its "
@@ -82,12 +88,14 @@ def _lines(ranking: Ranking, records: list[Record]) -> list[str]:
             "not see; the figures are those of one machine."
         )
     if ranking.scale_from:
-        unit = SIZE_UNITS.get(ranking.scale_section, "rows").split(" ")[-1].removesuffix("s")
+        unit = labels.unit(ranking.scale_section).split(" ")[-1].removesuffix("s")
         entries = sorted(ranking.scale_from.items())
         held = [(tool, entry) for tool, entry in entries if entry["value"] is not None]
-        taken = "; ".join(f"{tool} from {entry['setup']} ({entry['value'] / 1e6:.3g} s per "
-                          f"added {unit})" for tool, entry in held)  # fmt: skip
-        lost = "; ".join(f"{tool} ({entry['setup']}: {entry['lost']} concurrent {unit}s)"
+        taken = "; ".join(f"{_name(ranking, tool)} from {_name(ranking, entry['setup'])} "
+                          f"({entry['value'] / 1e6:.3g} s per added {unit})"
+                          for tool, entry in held)  # fmt: skip
+        lost = "; ".join(f"{_name(ranking, tool)} ({_name(ranking, entry['setup'])}: "
+                         f"{entry['lost']} concurrent {unit}s)"
                          for tool, entry in entries if entry["value"] is None)  # fmt: skip
         lines.append(
             f"This stage ran at one size, so scale comes from its set-up that grows the load "
@@ -101,21 +109,23 @@ def _lines(ranking: Ranking, records: list[Record]) -> list[str]:
                      "run) gives no spread to test the lead against.")  # fmt: skip
     elif ranking.noise:
         lines.append(
-            f"Measurement noise: the pick {ranking.noise} (winner's timings at the "
-            "top of their interquartile range, rivals' at the bottom)."
+            f"Measurement noise: the pick {verdict.noise_words(ranking)} (winner's timings at "
+            "the top of their interquartile range, rivals' at the bottom)."
         )
     for tool, why in sorted(ranking.failed_at.items()):
-        lines.append(f"{tool}: {why}; it ranks below every tool that completed that size.")
+        lines.append(f"{_name(ranking, tool)}: {why}; it ranks below every tool that "
+                     "completed that size.")  # fmt: skip
     for record in sorted(records, key=lambda r: (r.tool, r.rows)):
+        shown = tool_name(record.section, record.tool)
         for operation, why in sorted(record.not_equivalent.items()):
             lines.append(
-                f"{record.tool} at {size(record.section, record.rows)}, {operation}: not "
+                f"{shown} at {size(record.section, record.rows)}, {operation}: not "
                 f"equivalent ({why}); shown, left out of speed and scale."
             )
         source = record.data
         if source.get("resampled"):
             lines.append(
-                f"{record.tool} at {size(record.section, record.rows)} ran on {source['source']} "
+                f"{shown} at {size(record.section, record.rows)} ran on {source['source']} "
                 f"({source['file_rows']:,} rows), resampled with seed {source['seed']}."
             )
     return list(dict.fromkeys(lines + _settings_lines(records)))
@@ -130,25 +140,26 @@ def _settings_lines(records: list[Record]) -> list[str]:
             sizes.setdefault((record.tool, setting), []).append(record)
     lines = []
     for (tool, setting), having in sorted(sizes.items()):
+        shown = tool_name(having[0].section, tool)
         all_sizes = {r.rows for r in records if r.tool == tool}
         where = ""
         if {r.rows for r in having} != all_sizes:
             where = " at " + ", ".join(
                 size(r.section, r.rows) for r in sorted(having, key=lambda r: r.rows)
             )
-        lines.append(f"{tool}{where}: bakeoff asks for more than the default: {setting}.")
+        lines.append(f"{shown}{where}: bakeoff asks for more than the default: {setting}.")
     return lines
 
 
 def _scale_table(ranking: Ranking) -> dict | None:
     rows = [
-        [tool, operation, fit.fixed, fit.per_million, fit.sizes]
+        [_name(ranking, tool), operation, fit.fixed, fit.per_million, fit.sizes]
         for tool, fits in sorted(ranking.fits.items())
         for operation, fit in sorted(fits.items())
     ]
     if not rows:
         return None
-    unit = SIZE_UNITS.get(ranking.stage, "rows")
+    unit = labels.unit(ranking.stage)
     per = f"s per million {unit}"
     if unit.startswith("concurrent"):  # clients or runs: per one more, not per million
         per = f"s per added {unit.removesuffix('s').split(' ')[-1]}"
@@ -170,7 +181,10 @@ def _footprint_table(ranking: Ranking) -> dict | None:
     if not ranking.footprint:
         return None
     rows = [
-        [tool, *(parts.get(p) if parts.get(p) is not None else "n/a" for p in FOOTPRINT_PARTS)]
+        [
+            _name(ranking, tool),
+            *(parts.get(p) if parts.get(p) is not None else "n/a" for p in FOOTPRINT_PARTS),
+        ]
         for tool, parts in sorted(ranking.footprint.items())
     ]
     return {
@@ -187,13 +201,13 @@ def _maturity_table(ranking: Ranking, records: list[Record], facts: dict[str, di
     for tool, record in sorted(latest.items()):
         entry = facts.get(fact_key(ranking.stage, tool))
         if entry is None:
-            rows.append([tool, *["n/a"] * 6, "no maturity facts"])
+            rows.append([_name(ranking, tool), *["n/a"] * 6, "no maturity facts"])
             continue
         private = maturity.private_imports(record, entry)
         emulated = f" (run here by {entry['emulated_by']})" if entry.get("emulated_by") else ""
         rows.append(
             [
-                tool + emulated,
+                _name(ranking, tool) + emulated,
                 entry.get("first_release", UNKNOWN),
                 _latest(entry),
                 entry.get("releases_last_12_months", UNKNOWN),
@@ -204,9 +218,9 @@ def _maturity_table(ranking: Ranking, records: list[Record], facts: dict[str, di
             ]
         )
     return {
-        "title": "Maturity (dated facts, reports/facts/maturity.toml, of the tool itself, not "
-        "of an emulator that runs it here; an unknown part scores 0; private modules measured "
-        "from the adapter's imports)",
+        "title": f"Maturity (dated facts, reports/facts/{ranking.stage.partition('-')[0]}.toml, "
+        "of the tool itself, not of an emulator that runs it here; an unknown part scores 0; "
+        "private modules measured from the adapter's imports)",
         "columns": [
             "tool",
             "first release",
@@ -222,6 +236,10 @@ def _maturity_table(ranking: Ranking, records: list[Record], facts: dict[str, di
 
 
 UNKNOWN = "unknown (scores 0)"
+
+
+def _name(ranking: Ranking, tool: str) -> str:
+    return tool_name(ranking.stage, tool)
 
 
 def _latest(entry: dict) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reports import formatting
-from reports.labels import label, size
+from reports.labels import label, size, tool_name
 from reports.results import TOOL_ERRORS, Record
 from reports.scoring import Ranking
 
@@ -20,24 +20,25 @@ def headline_operation(ranking: Ranking, records: list[Record]) -> tuple[int, st
 
 
 def finding(ranking: Ranking, records: list[Record]) -> str:
-    """e.g. "pandera: validate on 1,000,000 rows in 7.67 s; great_expectations 40 s; the
-    baseline 3.95 s. Correctness 100% vs 100%."."""
+    """e.g. "Pandera: validate on 1,000,000 rows in 7.67 s (Great Expectations 40 s;
+    baseline 3.95 s). Correctness: Pandera 100%, ..." (tools by their declared names)."""
     if ranking.winner is None:
         return "No tool completed a run."
     headline = headline_operation(ranking, records)
     rivals = [t for t, _, _ in ranking.candidates if t != ranking.winner][:1]
     shown = [ranking.winner, *rivals, *([ranking.floor] if ranking.floor else [])]
-    text = f"{ranking.winner}"
+    name = {t: tool_name(ranking.stage, t) for t in shown}
+    text = name[ranking.winner]
     if headline:
         rows, operation = headline
         times = [(t, _median(records, t, rows, operation)) for t in shown]
-        parts = [f"{t} {formatting.seconds(s)}" for t, s in times[1:] if s is not None]
+        parts = [f"{name[t]} {formatting.seconds(s)}" for t, s in times[1:] if s is not None]
         text += f": {label(operation)} on {size(ranking.stage, rows)}"
         text += f" in {formatting.seconds(times[0][1])}"
         text += f" ({'; '.join(parts)})" if parts else ""
     right = ranking.raw.get("correctness", {})
     if ranking.winner in right:
-        scores = [f"{t} {right[t]:.0%}" for t in shown if t in right]
+        scores = [f"{name[t]} {right[t]:.0%}" for t in shown if t in right]
         text += f". Correctness: {', '.join(scores)}"
     return text + "."
 
@@ -60,7 +61,8 @@ def tool_errors(records: list[Record]) -> list[str]:
         said = "; ".join(f"{operation} failed {_times(count)}: {words}"
                          for operation, words, count in errors)  # fmt: skip
         if said:
-            lines.append(f"{record.tool} at {size(record.section, record.rows)}: {said}")
+            shown = tool_name(record.section, record.tool)
+            lines.append(f"{shown} at {size(record.section, record.rows)}: {said}")
     return lines
 
 

@@ -1,6 +1,6 @@
 """The DIY floor line: what the pick costs over the roll-your-own floor, and what it buys.
 
-"pandera costs 1.9x the baseline's time and buys: a report a person reads, rules inferred
+"Pandera costs 1.9x the baseline's time and buys: a report a person reads, rules inferred
 from the data". The cost is the geometric mean of the pick's median over the floor's, over
 every operation (at every size) both did to the operation's contract, where the floor took
 at least 1 ms (a smaller base measures noise); n/a when they share none. What it buys: the
@@ -10,7 +10,7 @@ stage's capabilities the pick has (answered yes) and the floor has not.
 from __future__ import annotations
 
 from reports import criteria, formatting
-from reports.labels import label, size
+from reports.labels import label, size, tool_name
 from reports.results import Record
 from reports.scoring import Ranking
 
@@ -50,12 +50,13 @@ def line(ranking: Ranking, records: list[Record], name: str | None = None) -> st
     tool, floor = ranking.winner, ranking.floor
     if tool is None or floor is None:
         return ""
-    base = "the baseline" if floor == "baseline" else f"{floor} alone"
+    name = name or tool_name(ranking.stage, tool)
+    base = "the baseline" if floor == "baseline" else f"{tool_name(ranking.stage, floor)} alone"
     ratio, _ = cost(records, tool, floor)
     if ratio is None:
-        text = f"{name or tool} costs n/a× {base}'s time (no operation both did to compare)"
+        text = f"{name} costs n/a× {base}'s time (no operation both did to compare)"
     else:
-        text = f"{name or tool} costs {formatting.significant(ratio)}× {base}'s time"
+        text = f"{name} costs {formatting.significant(ratio)}× {base}'s time"
     runs = ranking.emulators.get(tool)
     text += f" and buys{f' (as run here by {runs})' if runs else ''}: {_buys(ranking, tool, floor)}"
     owned = _owned_lines(records, floor)
@@ -89,13 +90,14 @@ def cost_note(records: list[Record], ranking: Ranking) -> str:
     if tool is None or floor is None:
         return ""
     ratio, operations = cost(records, tool, floor)
+    shown, base = tool_name(ranking.stage, tool), tool_name(ranking.stage, floor)
     if ratio is None:
         return (
-            f"Cost over {floor}: n/a, no operation both did to contract where {floor} "
+            f"Cost over {base}: n/a, no operation both did to contract where {base} "
             "took at least 1 ms."
         )
     return (
-        f"Cost over {floor}: {formatting.significant(ratio)}×, the geometric mean of "
-        f"{tool}'s median over {floor}'s on {len(operations)} operations both did to "
+        f"Cost over {base}: {formatting.significant(ratio)}×, the geometric mean of "
+        f"{shown}'s median over {base}'s on {len(operations)} operations both did to "
         f"contract ({'; '.join(operations)})."
     )

@@ -56,20 +56,68 @@ def definition(key: str) -> str:
     return MEASURES[key][1] if key in MEASURES else ""
 
 
-# what a stage's "rows" count: data rows for most, something else for a few
-SIZE_UNITS = {
-    "linting": "lines of source",
-    "cicd": "rows in the repository's data sample",
-    "tracking-team": "concurrent clients",
-    "orchestration-team": "concurrent runs",
-    "validation-spark": "rows on Spark",
-}
+# what each stage says about itself (its name, question, unit, place in the pipeline,
+# set-ups and tool names), from the "stages" of the results files being rendered:
+# render.build_context sets it with declare(). A stage without a declaration (results
+# written before stages declared themselves) is shown by its own name, in rows.
+DECLARED: dict[str, dict] = {}
 
 
-def size(stage: str, rows: int) -> str:
-    """'1,000,000 rows', or the stage's own unit ('9,199 lines of source'); one of them
+def declare(stages: dict[str, dict]) -> None:
+    """Use these declarations (stage -> its STAGE as JSON) for every label from now on."""
+    DECLARED.clear()
+    DECLARED.update(stages)
+
+
+def _declared(section: str) -> tuple[dict, dict | None]:
+    """The stage's declaration, and its set-up's when the section is a set-up's."""
+    stage, _, setup = section.partition("-")
+    declared = DECLARED.get(stage, {})
+    return declared, declared.get("setups", {}).get(setup) if setup else None
+
+
+def stage_name(section: str) -> str:
+    """The stage as people write it ("CI/CD"); a set-up's section says which set-up."""
+    stage, _, setup = section.partition("-")
+    name = DECLARED.get(stage, {}).get("name") or stage.replace("_", " ").capitalize()
+    return f"{name}, {setup} set-up" if setup else name
+
+
+def question(section: str) -> str:
+    """The section's question, as its stage declares it; its name when it declares none."""
+    declared, setup = _declared(section)
+    asked = setup.get("question") if setup is not None else declared.get("question")
+    return asked or stage_name(section)
+
+
+def unit(section: str) -> str:
+    """What the section's sizes count: "rows", or its own ("concurrent clients")."""
+    declared, setup = _declared(section)
+    return (setup if setup is not None else declared).get("unit") or "rows"
+
+
+def tool_name(section: str, tool: str) -> str:
+    """The tool as people write it ("Great Expectations"); the name it ran under, if the
+    stage gives none."""
+    return _declared(section)[0].get("tool_names", {}).get(tool, tool)
+
+
+def pipeline(present: list[str]) -> list[str]:
+    """The stages in pipeline order, data flowing left to right: the declared ones by
+    their place, then stages in ``present`` that declare none, by name."""
+    declared = sorted(DECLARED, key=lambda stage: (DECLARED[stage].get("place", 0), stage))
+    return declared + sorted(set(present) - set(DECLARED))
+
+
+def box(stage: str) -> str:
+    """What the stage's box in the pipeline diagram does ("drift alerts")."""
+    return DECLARED.get(stage, {}).get("box", "")
+
+
+def size(section: str, rows: int) -> str:
+    """'1,000,000 rows', or the section's own unit ('9,199 lines of source'); one of them
     in the singular ('1 concurrent client')."""
-    return counted(rows, SIZE_UNITS.get(stage, "rows"))
+    return counted(rows, unit(section))
 
 
 def counted(number: int, unit: str) -> str:

@@ -1,6 +1,7 @@
 """Maturity: how safe a tool is to adopt, from dated, sourced facts plus one measured flag.
 
-Facts per "stage.tool" live in ``reports/facts/maturity.toml`` (first and latest release,
+Facts per tool live beside the stage's other facts, as ``[maturity.<tool>]`` in
+``reports/facts/<stage>.toml`` (first and latest release,
 releases in the last 12 months, licence kind, who maintains it, hosted-service status,
 the modules its docs call public). The measured flag: the adapter needed modules the
 tool does not document as public (``Record.tool_imports``) to do the stage's job.
@@ -20,16 +21,29 @@ from pathlib import Path
 
 from reports.results import Record, fact_key
 
-PATH = Path(__file__).resolve().parent / "facts" / "maturity.toml"
+FACTS = Path(__file__).resolve().parent / "facts"  # one <stage>.toml per stage
 DEFAULT_LICENCE_SCORES = {"permissive": 1.0, "copyleft": 0.5, "proprietary-service": 0.25}
 MAINTAINER_SCORES = {"foundation": 1.0, "company": 0.8, "community": 0.6, "your team": 0.5}
 PARTS = ("age", "releases", "licence", "maintainer", "service", "public_api")
 
 
-def load(path: Path = PATH) -> dict[str, dict]:
-    if not path.exists():
-        return {}
-    return tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {})
+def tool_facts(table: str, folder: Path = FACTS) -> dict[str, dict]:
+    """Each tool's ``[<table>.<tool>]`` of every ``<stage>.toml``, by "stage.tool"."""
+    found = {}
+    for path in sorted(folder.glob("*.toml")):
+        tools = tomllib.loads(path.read_text(encoding="utf-8")).get(table, {})
+        found |= {f"{path.stem}.{tool}": entry for tool, entry in tools.items()}
+    return found
+
+
+def load(folder: Path = FACTS) -> dict[str, dict]:
+    """Maturity facts per "stage.tool"."""
+    return tool_facts("maturity", folder)
+
+
+def load_openness(folder: Path = FACTS) -> dict[str, dict]:
+    """Dated openness facts per "stage.tool" (licence, self-hosting, hosted-service status)."""
+    return tool_facts("openness", folder)
 
 
 def private_imports(record: Record, facts: dict) -> list[str]:

@@ -22,24 +22,7 @@ from reports.labels import definition, label
 from reports.results import Record, fact_key, load_all
 
 HERE = Path(__file__).resolve().parent
-STAGES = {
-    "validation": "Validation: does the tool catch bad data, and at what cost?",
-    "tracking": "Tracking: where do experiments and models live, and what does it cost?",
-    "versioning": "Versioning: can we get back exactly the data a model was trained on?",
-    "orchestration": "Orchestration: which runs the training pipeline with least overhead?",
-    "serving": "Serving: which puts the model in front of users fastest, and holds up?",
-    "monitoring": "Monitoring: which tells us, correctly and quickly, that data drifted?",
-    "cicd": "CI/CD: which runs lint, tests and training on every change, and stops bad ones?",
-    "linting": "Linting and style: which finds real defects fastest, with fewest false alarms?",
-}
-# a stage's other set-ups (records with a variant), each its own section after the stage's
-SETUPS = {
-    "tracking-team": "Tracking, team set-up: which server holds when a whole team logs at once?",
-    "orchestration-team": "Orchestration, team set-up: what do Celery workers on PostgreSQL "
-    "and Redis cost, and do many runs at once still finish?",
-    "validation-spark": "Validation on Spark: what do the same rules cost where data too big "
-    "for pandas lives?",
-}
+INSTALL = "install"  # the stage name of install-evidence records: not a stage of the pipeline
 
 
 @dataclass
@@ -59,8 +42,9 @@ class Entry:
 
 @dataclass
 class StageView:
-    name: str
+    name: str  # the section: its stage, or "<stage>-<set-up>"
     question: str
+    title: str  # the section as people write it: "CI/CD", "Tracking, team set-up"
     sizes: list[int]
     tables: list[dict] = field(default_factory=list)  # one per size
     charts: list[dict] = field(default_factory=list)  # {"title", "png"}
@@ -80,17 +64,20 @@ class StageView:
     openness: list[dict] = field(default_factory=list)  # dated licence/hosting facts per tool
 
 
-def latest_entries(directories: list[Path]) -> tuple[list[Entry], list[dict]]:
-    """The newest record for each (machine, stage, tool, rows), and each file's environment."""
+def latest_entries(directories: list[Path]) -> tuple[list[Entry], list[dict], dict[str, dict]]:
+    """The newest record for each (machine, stage, tool, rows), each file's environment,
+    and each stage's newest declaration."""
     chosen: dict[tuple, Entry] = {}
     environments = []
+    declared: dict[str, dict] = {}
     for path, results in load_all(directories):
         env = results.environment
         environments.append({"file": path.name, **env})
+        declared |= results.stages
         for record in results.records:
             key = (env.get("machine"), record.section, record.tool, record.rows)
             chosen[key] = Entry(record, path.name, env.get("date", ""), env.get("machine", ""))
-    return list(chosen.values()), environments
+    return list(chosen.values()), environments, declared
 
 
 def stage_view(stage: str, entries: list[Entry]) -> StageView:
@@ -98,30 +85,33 @@ def stage_view(stage: str, entries: list[Entry]) -> StageView:
         entries,
         key=lambda e: (e.machine, e.record.rows, e.record.tool != "baseline", e.record.tool),
     )
-    view = StageView(stage, STAGES.get(stage, stage), sorted({e.record.rows for e in entries}))
+    view = StageView(stage, labels.question(stage), labels.stage_name(stage),
+                     sorted({e.record.rows for e in entries}))  # fmt: skip
     for rows in view.sizes:
         view.tables.append(comparison_table([e for e in entries if e.record.rows == rows], rows))
     done = [e.record for e in entries if e.record.status == "ok"]
-    unit = labels.SIZE_UNITS.get(stage, "rows")
+    unit = labels.unit(stage)
     view.charts = charts.stage_charts(stage, done, unit)
     if "-" in stage:  # a team or Spark set-up: does throughput hold as the load grows?
         view.charts = charts.throughput_charts(stage, done, unit) + view.charts
     largest = {e.record.tool: e for e in entries}  # sorted by rows: the largest size wins
     view.setup = [
-        {"tool": t, "steps": e.record.setup_steps}
+        {"tool": t, "name": labels.tool_name(stage, t), "steps": e.record.setup_steps}
         for t, e in largest.items()
         if e.record.setup_steps
     ]
     view.features = feature_matrix([e.record for e in entries], stage)
     view.details = [
-        {"tool": e.record.tool, "rows": e.record.rows, "user_code": e.record.user_code,
+        {"tool": e.record.tool, "name": labels.tool_name(stage, e.record.tool),
+         "rows": e.record.rows, "user_code": e.record.user_code,
          **e.record.details, "size": labels.size(e.record.section, e.record.rows)}
         for e in entries
         if e.record.details or e.record.user_code
     ]  # fmt: skip
     view.facts = load_facts(stage)
-    openness = scoring.load_openness()
-    view.openness = [{"tool": tool, **openness[fact_key(stage, tool)]}
+    openness = maturity.load_openness()
+    view.openness = [{"tool": tool, "name": labels.tool_name(stage, tool),
+                      **openness[fact_key(stage, tool)]}
                      for tool in dict.fromkeys(e.record.tool for e in entries)
                      if fact_key(stage, tool) in openness]  # fmt: skip
     return view
@@ -149,7 +139,8 @@ def comparison_table(entries: list[Entry], rows: int) -> dict:
     return {
         "rows": rows,
         "size": labels.size(records[0].section, rows) if records else f"{rows:,} rows",
-        "tools": [r.tool for r in records],
+        "tools": [r.tool for r in records],  # as they ran: not_run and the deck key on them
+        "names": [labels.tool_name(r.section, r.tool) for r in records],  # as people write them
         "status": [_status(r) for r in records],
         "lines": lines,
         "sources": sorted({f"{e.source} ({e.machine})" for e in entries}),
@@ -200,6 +191,7 @@ def feature_matrix(records: list[Record], section: str) -> dict | None:
         "tools": [
             {
                 "tool": tool,
+                "name": labels.tool_name(section, tool),
                 "cells": [record.features.get(n) for n in names],
                 "answered": _answered(record),
             }
@@ -231,13 +223,16 @@ def one_machine(entries: list[Entry]) -> list[Entry]:
 
 def build_context(directories: list[Path], profile: str = scoring.DEFAULT_PROFILE) -> dict:
     weights = scoring.load_profile(profile)  # a bad profile fails before any work
-    entries, environments = latest_entries(directories)
-    install = {e.record.tool: e.record for e in entries if e.record.stage == "install"}
+    entries, environments, declared = latest_entries(directories)
+    labels.declare(declared)
+    install = {e.record.tool: e.record for e in entries if e.record.stage == INSTALL}
     by_section: dict[str, list[Entry]] = {}
     for entry in entries:
-        by_section.setdefault(entry.record.section, []).append(entry)
-    present = [s for s in STAGES if s in by_section]
-    setups = [s for s in SETUPS if s in by_section]
+        if entry.record.stage != INSTALL:
+            by_section.setdefault(entry.record.section, []).append(entry)
+    order = labels.pipeline([s for s in by_section if "-" not in s])
+    present = [s for s in order if s in by_section]
+    setups = sorted((s for s in by_section if "-" in s), key=lambda s: _placed(s, order))
     records = {s: [e.record for e in one_machine(by_section[s])] for s in (*present, *setups)}
     # a stage run at one size takes its scale from the set-up that grows its load
     grown = {s.split("-", 1)[0]: records[s] for s in setups
@@ -247,7 +242,7 @@ def build_context(directories: list[Path], profile: str = scoring.DEFAULT_PROFIL
     for name in setups:
         stage, setup = name.split("-", 1)
         by_setup.setdefault(stage, {})[setup] = records[name]
-    context = scoring.Context(install, scoring.load_openness(), maturity.load(), grown=grown,
+    context = scoring.Context(install, maturity.load_openness(), maturity.load(), grown=grown,
                               setups=by_setup)  # fmt: skip
     # the stack is chosen from the stages' default set-ups; each other set-up is ranked
     # on its own (same profile weights) and shown as its own section after its stage
@@ -256,7 +251,6 @@ def build_context(directories: list[Path], profile: str = scoring.DEFAULT_PROFIL
     views = {}
     for name in (*present, *setups):
         view = stage_view(name, by_section[name])
-        view.question = STAGES.get(name) or SETUPS[name]
         view.ranking = chosen.rankings[name]
         view.why = summary.why(view.ranking)
         view.pick = summary.pick(view.ranking)
@@ -269,7 +263,7 @@ def build_context(directories: list[Path], profile: str = scoring.DEFAULT_PROFIL
         view.headline = _headline(view, records[name])
         if view.ranking.totals:
             view.charts.append(
-                {"title": f"{name}: criteria", "slug": f"{name}-criteria",
+                {"title": f"{view.title}: criteria", "slug": f"{name}-criteria",
                  "png": summary.criteria_png(view.ranking)}
             )  # fmt: skip
         views[name] = view
@@ -278,6 +272,9 @@ def build_context(directories: list[Path], profile: str = scoring.DEFAULT_PROFIL
     sections = [v for s in present for v in (views[s], *(views[t] for t in setups
                 if t.split("-", 1)[0] == s))]  # fmt: skip
     sections += [views[t] for t in setups if views[t] not in sections]
+    stack = chosen.stack()
+    pipeline = [{"stage": labels.stage_name(s), "box": labels.box(s), "pick": stack.get(s)}
+                for s in order]  # fmt: skip
     return {
         "measured": measured_span(entries),
         "sections": sections,
@@ -286,18 +283,25 @@ def build_context(directories: list[Path], profile: str = scoring.DEFAULT_PROFIL
         "weights": weights,
         "criteria": scoring.CRITERIA,
         "stages": stages,
-        "missing": [s for s in STAGES if s not in present],
+        "missing": [labels.stage_name(s) for s in order if s not in present],
         "environments": environments,
         "smoke": [env["file"] for env in environments if env.get("smoke")],
         "machines": sorted({e.machine for e in entries}),
-        "architecture": summary.architecture_png(chosen.stack()),
+        "pipeline": pipeline,
+        "architecture": summary.architecture_png(pipeline),
         "profiles": summary.every_profile({s: records[s] for s in present}, context)
         if present
         else [],
-        "install": [e for e in entries if e.record.stage == "install"],
+        "install": [e for e in entries if e.record.stage == INSTALL],
         "not_run": not_run(sections),
-        "time_split": timesplit.split([e.record for e in entries if e.record.stage != "install"]),
+        "time_split": timesplit.split([e.record for e in entries if e.record.stage != INSTALL]),
     }
+
+
+def _placed(section: str, order: list[str]) -> tuple[int, str]:
+    """Where a set-up's section goes: after its stage's place in the pipeline, by name."""
+    stage = section.split("-", 1)[0]
+    return (order.index(stage) if stage in order else len(order), section)
 
 
 def measured_span(entries: list[Entry]) -> dict | None:
@@ -306,8 +310,9 @@ def measured_span(entries: list[Entry]) -> dict | None:
     if not shown:
         return None
     oldest = min(shown, key=lambda e: (e.measured, e.record.section, e.record.tool))
-    what = f"{oldest.record.section}.{oldest.record.tool} at "
-    what += labels.size(oldest.record.section, oldest.record.rows)
+    section = oldest.record.section
+    what = f"{labels.stage_name(section)}: {labels.tool_name(section, oldest.record.tool)} at "
+    what += labels.size(section, oldest.record.rows)
     return {"oldest": oldest.measured, "newest": max(e.measured for e in shown), "what": what}
 
 
@@ -328,13 +333,14 @@ def thresholds() -> dict[str, str]:
 def layer_view(ranking: scoring.Ranking, records: list[Record], facts: dict) -> dict:
     """The stage's second question, its layers: their ranking, verdict and floor line."""
     layer = ranking.layer
-    name = layer.roles.get(layer.winner, {}).get("layer", layer.winner) if layer.winner else ""
+    shown = labels.tool_name(ranking.stage, layer.winner) if layer.winner else ""
+    name = layer.roles.get(layer.winner, {}).get("layer") or shown if layer.winner else ""
     fed = [r for r in records if r.tool in {t for t, _, _ in layer.totals}]
     questions = [role["question"] for role in layer.roles.values() if role.get("question")]
     return {
         "question": questions[0] if questions else "Layers",
         "ranking": layer,
-        "pick": f"{name} ({layer.winner})" if name != layer.winner else name,
+        "pick": f"{name} ({shown})" if name != shown else name,
         "why": summary.why(layer),
         "floor_line": floor.line(layer, fed),
         "rests_on": evidence.rests_on(layer, fed, facts),
@@ -362,10 +368,20 @@ def not_run(stages: list[StageView]) -> list[str]:
                 if status != "ok" and tool in not_ranked:
                     reasons.setdefault(tool, status)
         failed = {tool: why for ranking in rankings for tool, why in ranking.failed_at.items()}
-        lines += [f"{view.name}: {tool}: {why}" for tool, why in reasons.items()
-                  if tool not in failed]  # fmt: skip
-        lines += [f"{view.name}: {tool}: {why}" for tool, why in failed.items()]
+        named = {tool: f"{view.title}: {labels.tool_name(view.name, tool)}"
+                 for tool in (*reasons, *failed)}  # fmt: skip
+        lines += [f"{named[tool]}: {why}" for tool, why in reasons.items() if tool not in failed]
+        lines += [f"{named[tool]}: {why}" for tool, why in failed.items()]
     return lines
+
+
+def _tool(tool: str, section: str) -> str:
+    """``{{ tool|tool(stage.name) }}``: the tool as its stage declares it ("Great
+    Expectations"); an install record's "<stage>.<tool>" as "<Stage>: <tool>"."""
+    if section == INSTALL and "." in tool:
+        stage, _, tool = tool.partition(".")
+        return f"{labels.stage_name(stage)}: {labels.tool_name(stage, tool)}"
+    return labels.tool_name(section, tool)
 
 
 def render(
@@ -386,7 +402,8 @@ def render(
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.filters.update(seconds=formatting.seconds, number=formatting.number, label=label)
+    environment.filters.update(seconds=formatting.seconds, number=formatting.number, label=label,
+                               tool=_tool, stage=labels.stage_name)  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
     every_chart = [c for stage in context["sections"] for c in stage.charts]
     every_chart += [stage.headline for stage in context["sections"] if stage.headline]

@@ -6,8 +6,10 @@ its status (``ok``, ``failed`` or ``not_run``), the reason, the setup steps it r
 executed, peak memory, per-operation timing statistics (seconds), correctness values
 (0..1 rates and checks against ground truth), other measured figures (sizes, rates,
 speed-ups), feature probes and stage-specific details, and the key it was measured under
-(``bakeoff run`` reuses an ``ok`` record whose key still matches). The report reads only
-these files.
+(``bakeoff run`` reuses an ``ok`` record whose key still matches). ``stages`` holds what
+each stage declares about itself (its name, question, unit, place in the pipeline,
+set-ups and tool names), as the run's checkout had it: the report takes its words from
+there, the newest declaration of a stage winning. The report reads only these files.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-FORMAT = 3
-READABLE_FORMATS = (1, 2, 3)  # older formats lack the fields added since; they load as empty
+FORMAT = 4
+READABLE_FORMATS = (1, 2, 3, 4)  # older formats lack the fields added since; they load as empty
 STATUSES = ("ok", "failed", "not_run")
 STAT_FIELDS = ("median", "iqr", "mean", "stdev", "min", "max", "rounds")
 # ``Record.details`` key of the errors a tool raised under load or concurrency, in its own
@@ -46,8 +48,8 @@ def stats(samples: list[float]) -> dict:
 
 
 def fact_key(stage: str, tool: str) -> str:
-    """The key of a tool's install evidence and dated facts: 'tracking.mlflow' also for
-    the tracking stage's team section ('tracking-team') and its 'mlflow+postgresql' row."""
+    """The key of a tool's install evidence and dated facts: '<stage>.mlflow' also for the
+    stage's team section ('<stage>-team') and its 'mlflow+postgresql' row."""
     return f"{stage.split('-', 1)[0]}.{tool.split('+', 1)[0]}"
 
 
@@ -80,7 +82,7 @@ class Record:
     # imports of the tool's package that the adapter needs: "module" or "module:name"
     tool_imports: list[str] = field(default_factory=list)
     # "" for the stage's default set-up; otherwise the set-up it ran in ("team": servers on
-    # PostgreSQL/Redis with concurrent clients, "spark": validation on Spark), whose rows
+    # PostgreSQL/Redis with concurrent clients, "spark": data checks on Spark), whose rows
     # (clients, or rows on Spark) are reported in their own section beside the default's
     variant: str = ""
     # peak RSS (MB) of the trial's process tree while measured operations ran
@@ -119,7 +121,7 @@ class Record:
 
     @property
     def section(self) -> str:
-        """Where the report shows it: 'tracking', or 'tracking-team' for a team set-up."""
+        """Where the report shows it: its stage, or '<stage>-team' for a team set-up."""
         return f"{self.stage}-{self.variant}" if self.variant else self.stage
 
 
@@ -128,6 +130,9 @@ class Results:
     environment: dict
     records: list[Record] = field(default_factory=list)
     format: int = FORMAT
+    # stage -> its declaration, as adapters/<stage>/__init__.py's STAGE wrote it (plain
+    # JSON); empty in files older than format 4
+    stages: dict[str, dict] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1, sort_keys=True, allow_nan=False, default=str)
@@ -177,7 +182,8 @@ def load(path: Path) -> Results:
             "re-run the benchmark with this version or use the bakeoff that wrote it."
         )
     records = [Record(**record) for record in data["records"]]
-    return Results(environment=data["environment"], records=records, format=FORMAT)
+    stages = data.get("stages", {})
+    return Results(environment=data["environment"], records=records, stages=stages)
 
 
 def load_all(directories: list[Path]) -> list[tuple[Path, Results]]:

@@ -164,7 +164,7 @@ class Ranking:
     noise: str = ""  # "holds", "tie within noise with X" or UNTESTED
     # when scale came from a set-up that grows the load: tool -> {"value", "setup"}
     scale_from: dict[str, dict] = field(default_factory=dict)
-    scale_section: str = ""  # that set-up's section, e.g. "tracking-team"
+    scale_section: str = ""  # that set-up's section, e.g. "<stage>-team"
     # what a team needs from the stage -> where the answer is; tool -> capability -> answer
     wanted: dict[str, str] = field(default_factory=dict)
     capabilities: dict[str, dict[str, dict]] = field(default_factory=dict)
@@ -229,7 +229,7 @@ class Context:
     openness: dict[str, dict] = field(default_factory=dict)
     maturity: dict[str, dict] = field(default_factory=dict)
     licence_scores: dict[str, float] = field(default_factory=dict)
-    # stage -> records of its set-up that grows the load (e.g. "tracking-team"), whose scale
+    # stage -> records of its set-up that grows the load (e.g. "<stage>-team"), whose scale
     # stands in for the stage's own when the stage ran at one size only
     grown: dict[str, list[Record]] = field(default_factory=dict)
     # stage -> set-up name ("team", "spark") -> its records: capabilities answered there
@@ -336,10 +336,3 @@ def totals(tools: list[str], scores: dict, weights: dict, failed: dict | None = 
     completed = {tool: failed[tool][0] if tool in failed else math.inf for tool in tools}
     return sorted(ranked, key=lambda item: (-completed[item[0]], item[0] in gate_failures,
                                             -item[1], item[0]))  # fmt: skip
-
-
-def load_openness(path: Path = HERE / "facts" / "openness.toml") -> dict[str, dict]:
-    """Dated openness facts per "stage.tool" (licence, self-hosting, hosted-service status)."""
-    if not path.exists():
-        return {}
-    return tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {})

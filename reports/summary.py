@@ -5,19 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from reports import charts, roles, scoring, verdict
+from reports import charts, labels, roles, scoring, verdict
 from reports.results import Record
-
-# the stages in the order data flows through them, with what each box does
-PIPELINE = (
-    ("cicd", "checks every change"),
-    ("versioning", "data versions"),
-    ("validation", "data checks"),
-    ("orchestration", "training pipeline"),
-    ("tracking", "runs + model registry"),
-    ("serving", "web app / API"),
-    ("monitoring", "drift alerts"),
-)
 
 
 @dataclass
@@ -33,13 +22,14 @@ class Recommendation:
 def named(ranking: scoring.Ranking, tool: str) -> str:
     """A tool as a row names it: with the emulator that runs it here, if any."""
     runs = ranking.emulators.get(tool)
-    return f"{tool} (run here by {runs})" if runs else tool
+    shown = labels.tool_name(ranking.stage, tool)
+    return f"{shown} (run here by {runs})" if runs else shown
 
 
 def pick(ranking: scoring.Ranking) -> str | None:
-    """The stage's pick in words a table cell can hold: "pandera", "pandera or
-    great_expectations (tie)", "evidently scores → Prometheus alerts"; None when no
-    tool but the floor ran."""
+    """The stage's pick in words a table cell can hold, by the names the stage declares:
+    "Pandera", "Pandera or Great Expectations (tie)", "Evidently scores → Prometheus
+    alerts"; None when no tool but the floor ran."""
     if ranking.winner is None:
         return None
     text = named(ranking, ranking.winner)
@@ -49,12 +39,13 @@ def pick(ranking: scoring.Ranking) -> str | None:
     if layer is None or layer.winner is None:
         return text
     role = layer.roles.get(layer.winner, {})
-    on_top = role.get("layer", layer.winner)
+    on_top = role.get("layer") or named(layer, layer.winner)
     if layer.tie_with:
-        on_top += f" or {layer.roles.get(layer.tie_with, {}).get('layer', layer.tie_with)}"
+        tied = layer.roles.get(layer.tie_with, {}).get("layer")
+        on_top += f" or {tied or named(layer, layer.tie_with)}"
     text = role.get("pair", "{pick} → {layer}").format(pick=text, layer=on_top)
     if ranking.layer_feed and ranking.layer_feed != ranking.winner:
-        text += f" (measured on {ranking.layer_feed}'s scores)"
+        text += f" (measured on {labels.tool_name(ranking.stage, ranking.layer_feed)}'s scores)"
     return text
 
 
@@ -100,7 +91,7 @@ def why(ranking: scoring.Ranking) -> str:
     if len(candidates) == 1:
         text = f"{total:.2f}; the only tool that ran besides the floor"
     else:
-        text = f"{total:.2f} vs {candidates[1][0]} {candidates[1][1]:.2f}"
+        text = f"{total:.2f} vs {_name(ranking, candidates[1][0])} {candidates[1][1]:.2f}"
         shares = verdict.margin_shares(ranking)
         if shares:
             text += "; the lead comes from " + ", ".join(
@@ -113,11 +104,12 @@ def _qualifiers(ranking: scoring.Ranking, pick: str) -> list[str]:
     notes = []
     if ranking.baseline_ahead:
         own = ranking.roles.get(ranking.floor, {}).get("kind") == "floor"
-        floor = f"the roll-your-own {ranking.floor}" if own else f"{ranking.floor} alone"
+        shown = _name(ranking, ranking.floor)
+        floor = f"the roll-your-own {shown}" if own else f"{shown} alone"
         notes.append(f"{floor} scores higher ({ranking.totals[0][1]:.2f}), but the floor is "
                      "the yardstick, not a candidate")  # fmt: skip
     if ranking.tie_with:
-        notes.append(f"a tie with {ranking.tie_with}: the lead is under "
+        notes.append(f"a tie with {_name(ranking, ranking.tie_with)}: the lead is under "
                      f"{verdict.MIN_MARGIN:.2f} or within measurement noise")  # fmt: skip
     if pick in ranking.flaws:
         notes.append(ranking.flaws[pick])
@@ -126,26 +118,32 @@ def _qualifiers(ranking: scoring.Ranking, pick: str) -> list[str]:
     elif ranking.noise == scoring.UNTESTED:
         notes.append("not tested against measurement noise (one timed round per operation)")
     elif ranking.noise:
-        notes.append(f"under measurement noise the pick {ranking.noise}")
-    notes += [f"{tool} ranked below for {why}" for tool, why in ranking.gate_failures.items()]
-    failed = [f"{tool} {why}" for tool, why in ranking.failed_at.items()]
+        notes.append(f"under measurement noise the pick {verdict.noise_words(ranking)}")
+    notes += [f"{_name(ranking, tool)} ranked below for {why}"
+              for tool, why in ranking.gate_failures.items()]  # fmt: skip
+    failed = [f"{_name(ranking, tool)} {why}" for tool, why in ranking.failed_at.items()]
     if failed:
         notes.append("ranked last for failing: " + "; ".join(failed))
     notes += [f"the {name} set-up did not run" for name in ranking.missing_setups]
     return notes
 
 
-def architecture_png(stack: dict[str, str | None]) -> str:
-    """A left-to-right diagram of the pipeline with the recommended tool in each box."""
+def _name(ranking: scoring.Ranking, tool: str) -> str:
+    return labels.tool_name(ranking.stage, tool)
+
+
+def architecture_png(pipeline: list[dict]) -> str:
+    """A left-to-right diagram of the pipeline with the recommended tool in each box:
+    ``pipeline`` holds one {"stage", "box", "pick"} per stage, in the order data flows."""
     import textwrap
 
     plt, fig, axes = charts.figure(width=11.5, height=1.8)
-    axes.set_xlim(0, len(PIPELINE) * 2)
+    axes.set_xlim(0, max(len(pipeline), 1) * 2)
     axes.set_ylim(0.4, 1.6)  # the boxes and nothing else: the first screen is short
     axes.axis("off")
-    for index, (stage, role) in enumerate(PIPELINE):
+    for index, step in enumerate(pipeline):
         x = index * 2 + 0.15
-        tool = stack.get(stage)
+        stage, role, tool = step["stage"], step["box"], step["pick"]
         colour = "#dbe6f5" if tool else "#eeeeee"
         axes.add_patch(plt.Rectangle((x, 0.45), 1.7, 1.1, facecolor=colour, edgecolor="#4C72B0"))
         axes.text(x + 0.85, 1.25, stage, ha="center", fontsize=10, weight="bold")
@@ -162,7 +160,7 @@ def architecture_png(stack: dict[str, str | None]) -> str:
 def criteria_png(ranking: scoring.Ranking) -> str:
     """Stacked bars: each tool's total split into its criteria contributions."""
     plt, fig, axes = charts.figure()
-    tools = [tool for tool, _, _ in ranking.totals]
+    tools = [labels.tool_name(ranking.stage, tool) for tool, _, _ in ranking.totals]
     bottoms = [0.0] * len(tools)
     criteria = list(dict.fromkeys(c for _, _, parts in ranking.totals for c in parts))
     shades = (*charts.PALETTE, charts.BASELINE_COLOUR)
@@ -170,7 +168,8 @@ def criteria_png(ranking: scoring.Ranking) -> str:
         heights = [parts.get(criterion, 0.0) for _, _, parts in ranking.totals]
         axes.bar(tools, heights, bottom=bottoms, label=criterion, color=shades[index % 8])
         bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
-    axes.set(ylabel="weighted score (0-1)", title=f"{ranking.stage}: score by criterion")
+    axes.set(ylabel="weighted score (0-1)",
+             title=f"{labels.stage_name(ranking.stage)}: score by criterion")  # fmt: skip
     axes.legend(fontsize="x-small", ncol=4, loc="upper right")
     axes.tick_params(axis="x", labelrotation=15)
     return charts.png(plt, fig)

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 
-from reports import criteria, scoring
+from reports import criteria, labels, scoring
 from reports.results import Record
 
 MIN_MARGIN = 0.02  # of a 0..1 total: a smaller lead is a tie
 TIMED = ("speed", "scale")  # the criteria made of timings, which the noise test shifts
 UNTESTED = scoring.UNTESTED
+NOISE_TIE = "tie within noise with "  # then the rival's name, as it ran (Ranking.noise)
 
 
 def judge(ranking: scoring.Ranking, records: list[Record], weights: dict,
@@ -61,8 +62,8 @@ def _tie(ranking: scoring.Ranking) -> str:
         return ""
     if margin(ranking) < MIN_MARGIN:
         return rival
-    if ranking.noise.startswith("tie"):
-        return ranking.noise.rsplit(" with ", 1)[-1]
+    if ranking.noise.startswith(NOISE_TIE):
+        return ranking.noise.removeprefix(NOISE_TIE)
     return ""
 
 
@@ -72,7 +73,7 @@ def _untested(ranking: scoring.Ranking, records: list[Record]) -> str:
     pick, rival = ranking.winner, ranking.runner_up
     if pick is None or rival is None or ranking.tie_with:
         return ""
-    once = _timed_once(records, ranking.compared, {pick, rival})
+    once = _timed_once(records, ranking.compared, {pick, rival}, ranking.stage)
     carrying = [(c, share) for c, share in margin_shares(ranking) if c in TIMED and share > 0]
     carried = sum(share for _, share in carrying) * margin(ranking)
     if once and carried > margin(ranking) - MIN_MARGIN:
@@ -84,8 +85,10 @@ def _untested(ranking: scoring.Ranking, records: list[Record]) -> str:
 
 
 def _timed_once(records: list[Record], compared: dict[int, list[str]],
-                tools: set[str]) -> list[str]:  # fmt: skip
-    return sorted({f"{r.tool} {op}" for r in criteria.ok(records) if r.tool in tools
+                tools: set[str], stage: str) -> list[str]:  # fmt: skip
+    """The pick's and rival's compared operations timed once, in words ("Flask predict")."""
+    return sorted({f"{labels.tool_name(stage, r.tool)} {op}" for r in criteria.ok(records)
+                   if r.tool in tools
                    for op in compared.get(r.rows, [])
                    if op in r.timings and r.timings[op].get("rounds", 1) <= 1})  # fmt: skip
 
@@ -101,7 +104,8 @@ def sensitivity(ranking: scoring.Ranking, weights: dict) -> list[str]:
             ranked = scoring.totals(tools, ranking.scores, moved, failed, ranking.gate_failures)
             best = _best(ranked, ranking.floors)
             if best != ranking.winner:
-                changes.append(f"{criterion} ×{factor:g} → {best}")
+                shown = labels.tool_name(ranking.stage, best)
+                changes.append(f"{criterion} ×{factor:g} → {shown}")
     return changes
 
 
@@ -126,7 +130,15 @@ def noise(records: list[Record], weights: dict, context: scoring.Context,
     ranked = scoring.totals(tools, scores, weights, criteria.failures(records),
                             ranking.gate_failures)  # fmt: skip
     best = _best(ranked, ranking.floors)
-    return "holds" if best == winner else f"tie within noise with {best}"
+    return "holds" if best == winner else f"{NOISE_TIE}{best}"
+
+
+def noise_words(ranking: scoring.Ranking) -> str:
+    """The noise verdict in words, the rival it ties with by its declared name: "holds",
+    "tie within noise with Great Expectations"."""
+    if not ranking.noise.startswith(NOISE_TIE):
+        return ranking.noise
+    return NOISE_TIE + labels.tool_name(ranking.stage, ranking.noise.removeprefix(NOISE_TIE))
 
 
 def _spread_known(records: list[Record], compared: dict[int, list[str]]) -> bool:

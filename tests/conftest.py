@@ -31,3 +31,14 @@ def _open_tool(stage: str, tool: str, **kwargs):
 def open_tool():
     """``with open_tool(stage, tool) as adapter``: set up, yielded, always closed."""
     return _open_tool
+
+
+@pytest.fixture
+def declared() -> dict[str, dict]:
+    """Each stage's declaration as a run from this checkout writes it into its results file,
+    in use for the report's words (labels.declare), as a rendered results file would set it."""
+    from reports import labels
+
+    stages = registry.as_json()
+    labels.declare(stages)
+    return stages

@@ -6,11 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from adapters import registry
 from reports import capabilities, criteria, render, results, scoring
 from reports.results import Record
 
-pytestmark = pytest.mark.report
+pytestmark = [pytest.mark.report, pytest.mark.usefixtures("declared")]
 CHROMIUM = "/usr/bin/chromium"
+ENV = {"date": "2026-11-01T00:00:00", "machine": "box"}
+LATER = {"date": "2026-11-02T00:00:00", "machine": "box"}  # a day after ENV
 
 
 def timing(median: float) -> dict:
@@ -40,7 +43,7 @@ def sample_records() -> list[Record]:
 
 @pytest.fixture
 def results_dir(tmp_path):
-    stored = results.Results({"date": "2026-11-01T00:00:00", "machine": "box"}, sample_records())
+    stored = results.Results(ENV, sample_records(), stages=registry.as_json())
     results.save(stored, tmp_path / "results", "2026-11-01-validation")
     return tmp_path / "results"
 
@@ -113,7 +116,7 @@ def test_the_first_screen_shows_each_stages_pick_verdict_and_diy_floor_line(resu
     said "baseline (best tool: fast)" and there was no floor line)."""
     render.render([results_dir], tmp_path / "out")
     first_screen = (tmp_path / "out" / "report.md").read_text().split("\n## ")[0]
-    row = next(line for line in first_screen.splitlines() if line.startswith("| validation |"))
+    row = next(line for line in first_screen.splitlines() if line.startswith("| Validation |"))
     pick, verdict, floor_line = row.split("|")[2:5]
     assert pick.strip() == "**fast**" and verdict.strip() in ("clear", "close", "tie")
     assert floor_line.strip().startswith("fast costs 2× the baseline's time and buys: ")
@@ -136,7 +139,7 @@ def wide_records() -> list[Record]:
 
 @pytest.fixture
 def wide_dir(results_dir):
-    stored = results.Results({"date": "2026-11-01T00:00:00", "machine": "box"}, wide_records())
+    stored = results.Results(ENV, wide_records(), stages=registry.as_json())
     results.save(stored, results_dir, "2026-11-01-monitoring")
     return results_dir
 
@@ -328,8 +331,7 @@ def test_a_team_set_up_is_its_own_section_after_its_stage_and_leaves_the_stack_a
 ):
     single = [Record("tracking", "mlflow", 1_600, timings={"log_metric": timing(0.01)},
                      correctness={"read_back": 1.0})]  # fmt: skip
-    stored = results.Results({"date": "2026-11-02T00:00:00", "machine": "box"},
-                             single + team_records())  # fmt: skip
+    stored = results.Results(LATER, single + team_records(), stages=registry.as_json())
     results.save(stored, results_dir, "2026-11-02-tracking")
     context = render.build_context([results_dir])
     names = [view.name for view in context["sections"]]
@@ -343,19 +345,21 @@ def test_a_team_set_up_is_its_own_section_after_its_stage_and_leaves_the_stack_a
                or "against concurrent clients" in c["title"] for c in team.charts)  # fmt: skip
     render.render([results_dir], tmp_path / "out")
     markdown = (tmp_path / "out" / "report.md").read_text()
-    assert "Tracking, team set-up" in markdown and "mlflow+sqlite" in markdown
+    assert "Tracking, team set-up" in markdown and "MLflow on SQLite" in markdown
 
 
 def test_a_report_of_team_runs_alone_renders_every_format(tmp_path):
-    stored = results.Results({"date": "2026-11-02T00:00:00", "machine": "box"}, team_records())
+    stored = results.Results(LATER, team_records(), stages=registry.as_json())
     results.save(stored, tmp_path / "r", "2026-11-02-tracking")
     written = render.render([tmp_path / "r"], tmp_path / "out")
     assert {path.name for path in written} == {"report.html", "report.md", "report.pptx"}
     assert "Tracking, team set-up" in (tmp_path / "out" / "report.md").read_text()
 
 
-ALIAS_RACE = ('UniqueViolation: (psycopg2.errors.UniqueViolation) duplicate key value violates '
-              'unique constraint "registered_model_alias_pk"')
+ALIAS_RACE = (
+    "UniqueViolation: (psycopg2.errors.UniqueViolation) duplicate key value violates "
+    'unique constraint "registered_model_alias_pk"'
+)
 
 
 def test_a_tools_error_under_load_shows_in_its_team_section_in_its_own_words(tmp_path):
@@ -369,10 +373,10 @@ def test_a_tools_error_under_load_shows_in_its_team_section_in_its_own_words(tmp
                            correctness={"calls_succeeded": 1 - len(errors) / (6 * clients)},
                            measures={"errors": len(errors)},
                            details={results.TOOL_ERRORS: errors}))  # fmt: skip
-    results.save(results.Results({"date": "2026-11-02T00:00:00", "machine": "box"}, days),
-                 tmp_path / "r", "2026-11-02-tracking")  # fmt: skip
+    stored = results.Results(LATER, days, stages=registry.as_json())
+    results.save(stored, tmp_path / "r", "2026-11-02-tracking")
     render.render([tmp_path / "r"], tmp_path / "out")
-    line = f"mlflow+postgresql at 4 concurrent clients: register_model failed once: {ALIAS_RACE}"
+    line = f"MLflow on PostgreSQL at 4 concurrent clients: register_model failed once: {ALIAS_RACE}"
     markdown = (tmp_path / "out" / "report.md").read_text()
     section = markdown.split("Tracking, team set-up", 1)[1]
     assert f"- {line}" in section
@@ -437,3 +441,32 @@ def test_a_timing_cell_shows_the_first_call_apart_from_the_rounds():
     cell = {"median": 1.0, "iqr": 0.01, "rounds": 3, "first_call": 5.0}
     assert formatting.timing(cell) == "1 s ± 10 ms (n=3); first call 5 s"
     assert "first call" not in formatting.timing(cell | {"first_call": None})
+
+
+def test_the_report_shows_each_tool_by_the_name_its_stage_declares(tmp_path):
+    """Hand-made records of a stage that declares its tools' names: the HTML and the Markdown
+    show "Quick Tidy" and "Slow Tidy" in the table header, the ranking and the why sentence,
+    never the names they ran under; the section's anchor keeps the stage's own name."""
+    names = {"quick_tidy": "Quick Tidy", "slow_tidy": "Slow Tidy"}
+    declared = {"tidying": {"name": "Tidying", "question": "Tidying: which tidier?", "place": 1,
+                            "box": "tidy rows", "setups": {}, "tool_names": names}}  # fmt: skip
+    records = [Record("tidying", tool, rows, setup_steps=steps(2),
+                      timings={"tidy": timing(seconds * rows / 1_000)},
+                      correctness={"recall": recall})
+               for rows in (1_000, 100_000)
+               for tool, seconds, recall in (("baseline", 0.01, 1.0), ("quick_tidy", 0.02, 1.0),
+                                             ("slow_tidy", 0.3, 0.5))]  # fmt: skip
+    results.save(results.Results(ENV, records, stages=declared), tmp_path / "r", "2026-11-01")
+    render.render([tmp_path / "r"], tmp_path / "out")
+    html = (tmp_path / "out" / "report.html").read_text()
+    markdown = (tmp_path / "out" / "report.md").read_text()
+    assert "<th>measure</th><th>baseline</th><th>Quick Tidy</th><th>Slow Tidy</th>" in html
+    assert "| measure | baseline | Quick Tidy | Slow Tidy |" in markdown
+    assert "<td>1</td><td>Quick Tidy</td>" in html or "<td>2</td><td>Quick Tidy</td>" in html
+    assert any(line.startswith(("| 1 | Quick Tidy |", "| 2 | Quick Tidy |"))
+               for line in markdown.splitlines())  # fmt: skip
+    assert "Score: " in html and " vs Slow Tidy " in html.split("Score: ", 1)[1].split("</p>")[0]
+    assert " vs Slow Tidy " in markdown.split("Score: ", 1)[1].splitlines()[0]
+    assert "**Quick Tidy**" in markdown and 'id="tidying"' in html
+    for text in (html, markdown):
+        assert "quick_tidy" not in text and "slow_tidy" not in text

@@ -161,16 +161,16 @@ def test_a_test_that_answers_keeps_what_it_added_apart(monkeypatch):
 # A throwaway stage kept in a temporary folder: a fast tool and a slow one, each starting a
 # server in its own session (as PostgreSQL or Prometheus do) that its fixture stops.
 STAGE_INIT = """
-from adapters.registry import Tool
+from adapters.registry import Stage, Tool
+STAGE = Stage("Slow", "Slow: which is slow?", place=99, box="waits")
 TOOLS = {"fast": Tool("adapters.slowstage:Nothing"), "slow": Tool("adapters.slowstage:Nothing")}
 """
+# found as stage packages are: a package under adapters/ (here a folder added to its path)
 SETUP = f"""
 import sys
 sys.path.insert(0, {str(ROOT)!r})
 import adapters
 adapters.__path__.append({{adapters!r}})
-from adapters import registry
-registry.STAGES += ("slowstage",)
 """
 BENCH_CONFTEST = """
 import importlib.util
@@ -183,8 +183,8 @@ from benchmarks.conftest import *  # the recorder fixture, the hooks, the orphan
 
 
 def pytest_configure(config):
+    root.pytest_configure(config)  # the stage's marker, from its declaration
     shared.pytest_configure(config)
-    config.addinivalue_line("markers", "slowstage: a throwaway stage")
 """
 BENCH = """
 import os, subprocess, sys, time
@@ -222,18 +222,21 @@ def test_probe(recorder, bench_options, tool, rows):
 """
 
 
-def _throwaway_stage(folder: Path) -> Path:
-    """The stage's files, and a script that runs `bakeoff` with the stage registered."""
-    (folder / "adapters" / "slowstage").mkdir(parents=True)
-    (folder / "adapters" / "slowstage" / "__init__.py").write_text(STAGE_INIT)
+def _throwaway_stage(folder: Path, name: str = "slowstage", init: str = STAGE_INIT,
+                     bench: str = BENCH) -> Path:  # fmt: skip
+    """A stage's own files only (its package, its benchmark) in ``folder``, and a script
+    that runs `bakeoff` with that folder's package under ``adapters``."""
+    (folder / "adapters" / name).mkdir(parents=True)
+    (folder / "adapters" / name / "__init__.py").write_text(init)
     (folder / "bench").mkdir()
     setup = SETUP.format(adapters=str(folder / "adapters"))
     conftest = BENCH_CONFTEST.format(root_conftest=str(ROOT / "conftest.py"))
     (folder / "bench" / "conftest.py").write_text(setup + conftest)
-    (folder / "bench" / "bench_slowstage.py").write_text(BENCH)
+    (folder / "bench" / f"bench_{name}.py").write_text(bench)
     (folder / "pids").mkdir()
     drive = folder / "bakeoff.py"
-    drive.write_text(setup + "from benchmarks import cli, runner\n"
+    drive.write_text(setup + "import benchmarks\nfrom benchmarks import cli, runner\n"
+                     f"benchmarks.__path__.append({str(folder / 'bench')!r})\n"
                      f"runner.BENCHMARKS = type(runner.ROOT)({str(folder / 'bench')!r})\n"
                      "sys.exit(cli.main(sys.argv[1:]))\n")  # fmt: skip
     return drive
@@ -342,6 +345,59 @@ def test_a_killed_run_resumes_and_leaves_no_server_behind(tmp_path, started):
     assert all(str(tmp_path / "bench" / "bench_slowstage.py") in r.key["code"] for r in newest)
 
 
+NEW_STAGE_INIT = """
+from adapters.registry import Stage, Tool
+STAGE = Stage("Tidying", "Tidying: which tool tidies fastest?", place=99, box="tidy data",
+              unit="drawers", tool_names={"solo": "Solo Tidy"})
+TOOLS = {"baseline": Tool("adapters.tidying:Nothing"), "solo": Tool("adapters.tidying:Nothing")}
+ROLES = {"baseline": {"kind": "floor"}}
+CAPABILITIES = {"folds the socks": "folds socks"}
+"""
+NEW_STAGE_BENCH = """
+import pytest
+from benchmarks import harness
+
+STAGE, SIZES, REPEATS = "tidying", (3,), 1
+pytestmark = pytest.mark.tidying
+
+
+def test_tidy(recorder, tool, rows):
+    with harness.trial(recorder, tool, rows):
+        recorder.once(tool, rows, "tidy", 0.1 if tool == "solo" else 0.3)
+
+
+def test_probe(recorder, bench_options, tool, rows):
+    harness.skip_unless_probing(bench_options, rows)
+    with harness.trial(recorder, tool, rows) as record:
+        harness.record_probe(record, "folds socks", lambda: "yes")
+"""
+
+
+def test_a_new_stage_is_its_folder_and_its_benchmark_and_the_report_finds_it(tmp_path):
+    """A stage from a temporary folder, its package and its benchmark and nothing else: it
+    runs, is scored, and the report has its section, its stack row and its box in the
+    pipeline, in its own words, though no file of reports/ names it."""
+    from reports import render
+
+    drive = _throwaway_stage(tmp_path, "tidying", NEW_STAGE_INIT, NEW_STAGE_BENCH)
+    command = [sys.executable, str(drive), "run", "--stage", "tidying", "--repeats", "1",
+               "--results", str(tmp_path / "r")]  # fmt: skip
+    env = {**os.environ, "BAKEOFF_HISTORY": str(tmp_path / "history")}
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    context = render.build_context([tmp_path / "r"])
+    [view] = context["stages"]
+    assert (view.name, view.title, view.question) == (
+        "tidying", "Tidying", "Tidying: which tool tidies fastest?")  # fmt: skip
+    assert view.ranking.winner == "solo" and view.ranking.totals
+    assert view.tables[0]["size"] == "3 drawers"
+    assert context["pipeline"][-1] == {"stage": "Tidying", "box": "tidy data", "pick": "Solo Tidy"}
+    render.render([tmp_path / "r"], tmp_path / "out")
+    markdown = (tmp_path / "out" / "report.md").read_text()
+    assert "## Tidying: which tool tidies fastest?" in markdown
+    assert "| Tidying | **Solo Tidy** |" in markdown
+
+
 def _results_folder(folder: Path) -> Path:
     """Two stored runs of one stage, measured on different days."""
     timing = {"commit": results.stats([0.2, 0.21, 0.22])}
@@ -364,7 +420,7 @@ def test_the_report_is_rendered_after_each_stage_marked_partial_until_the_last(t
     markdown = (out / "report.md").read_text()
     assert "**Partial: 1 of 3 stages finished.**" in markdown
     assert not (out / "report.pptx").exists(), "no deck passes for the finished comparison"
-    assert "Figures measured from 2026-12-01 (the oldest: versioning.baseline at 1,000 rows)" \
+    assert "Figures measured from 2026-12-01 (the oldest: Versioning: baseline at 1,000 rows)" \
         " to 2026-12-03" in markdown  # fmt: skip
     assert "| measured on | 2026-12-01 | 2026-12-03 |" in markdown
     (out / "report.md").unlink()

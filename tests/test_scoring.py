@@ -10,7 +10,7 @@ import pytest
 from reports import criteria, evidence, maturity, scoring, summary, verdict
 from reports.results import Record
 
-pytestmark = pytest.mark.report
+pytestmark = [pytest.mark.report, pytest.mark.usefixtures("declared")]
 ONLY = dict.fromkeys(scoring.CRITERIA, 0.0)
 
 
@@ -111,7 +111,7 @@ def test_a_baseline_that_ranks_first_is_the_yardstick_and_the_stack_names_the_be
     ranking = scoring.rank(records, ONLY | {"speed": 1.0})
     assert ranking.baseline_ahead and ranking.winner == "pandera"
     chosen = summary.Recommendation("startup/core-ml", {"validation": ranking})
-    assert chosen.stack() == {"validation": "pandera"}
+    assert chosen.stack() == {"validation": "Pandera"}  # the name the stage declares
     assert "the floor is the yardstick, not a candidate" in summary.why(ranking)
 
 
@@ -223,7 +223,8 @@ def test_a_stage_run_at_one_size_takes_its_scale_from_the_team_set_up():
     assert ranking.scale_from["trackio"]["setup"] == "trackio"  # not the flat one that failed
     assert criteria.lost_work(grown)["trackio+server"] == "failed at 16"
     lines = evidence.rests_on(ranking, single, {})["lines"]
-    assert any("mlflow from mlflow+postgresql (0.1 s per added client)" in line for line in lines)
+    taken = "MLflow from MLflow on PostgreSQL (0.1 s per added client)"  # declared names
+    assert any(taken in line for line in lines)
     assert any("lost work under the load: baseline (baseline: model versions read back 0.54 at "
                "16 concurrent clients)" in line for line in lines)  # fmt: skip
     # a stage that ran at several sizes keeps its own scale
@@ -292,7 +293,7 @@ def test_the_floor_line_prices_the_pick_against_the_baseline_and_names_what_it_b
     ratio, operations = floor.cost(records, "pandera", "baseline")
     assert ratio == pytest.approx((4 * 4 * 8) ** (1 / 3)) and len(operations) == 3
     assert floor.line(ranking, records) == (
-        "pandera costs 5.04× the baseline's time and buys: a report a person reads, rules "
+        "Pandera costs 5.04× the baseline's time and buys: a report a person reads, rules "
         "inferred; the baseline is 120 lines your team writes and maintains"
     )
     apart = [declared("baseline", 1_000, {"own": 1.0}), declared("pandera", 1_000, {"other": 2.0})]
@@ -309,7 +310,7 @@ def test_no_stack_cell_of_any_profile_names_the_baseline_even_where_it_ranks_fir
         ]
     }
     for profile in summary.every_profile(stages, scoring.Context()):
-        assert profile["stack"] == {"validation": "pandera"}, profile["profile"]
+        assert profile["stack"] == {"validation": "Pandera"}, profile["profile"]
 
 
 def test_unknown_maturity_parts_cost_instead_of_leaving_the_mean():
@@ -333,9 +334,9 @@ def test_an_emulated_tool_is_judged_on_its_own_facts_and_named_with_its_emulator
     records = [Record("cicd", tool, 100, timings={"pipeline_warm": timing(seconds)})
                for tool, seconds in (("github_actions", 2.0), ("buildbot", 9.0))]  # fmt: skip
     ranking = scoring.rank(records, ONLY | {"speed": 1.0}, scoring.Context(maturity=facts))
-    assert summary.pick(ranking) == "github_actions (run here by act)"
+    assert summary.pick(ranking) == "GitHub Actions (run here by act)"
     table = evidence._maturity_table(ranking, records, facts)
-    assert [row[0] for row in table["rows"]] == ["buildbot", "github_actions (run here by act)"]
+    assert [row[0] for row in table["rows"]] == ["Buildbot", "GitHub Actions (run here by act)"]
 
 
 def test_milliseconds_apart_score_as_equal_and_seconds_apart_on_a_log_scale():
@@ -476,7 +477,7 @@ def test_monitoring_picks_a_detector_and_names_the_alerting_layer_fed_by_its_sco
     assert [t for t, _, _ in ranking.layer.totals] == ["evidently", "evidently_prometheus"]
     assert ranking.layer.winner == "evidently_prometheus"
     assert summary.pick(ranking) == (
-        "evidently_ks scores → Prometheus alerts (measured on evidently's scores)"
+        "Evidently (KS test) scores → Prometheus alerts (measured on Evidently's scores)"
     )
 
 
@@ -514,7 +515,7 @@ def test_a_ci_pick_is_a_ci_system_and_local_runners_are_what_runs_inside_it():
     ranking = summary.rank_stage(records, ONLY | {"speed": 1.0}, scoring.Context())
     assert [t for t, _, _ in ranking.candidates] == ["github_actions", "buildbot"]
     assert ranking.layer.floors == {"baseline"}
-    assert summary.pick(ranking) == "github_actions, running pre-commit hooks"
+    assert summary.pick(ranking) == "GitHub Actions, running pre-commit hooks"
 
 
 def tracking_records() -> list[Record]:

@@ -8,7 +8,7 @@ found whether or not the environment is activated.
 import sys
 from pathlib import Path
 
-from adapters.registry import Tool
+from adapters.registry import Stage, Tool
 
 VENV_BIN = Path(sys.executable).parent
 _HINT = "the cicd extra: pip install -e '.[cicd]'"
@@ -17,6 +17,22 @@ _HINT = "the cicd extra: pip install -e '.[cicd]'"
 def venv_program(name: str) -> str:
     return str(VENV_BIN / name)
 
+
+STAGE = Stage(
+    name="CI/CD",
+    question="CI/CD: which runs lint, tests and training on every change, and stops bad ones?",
+    place=2,
+    box="checks every change",
+    unit="rows in the repository's data sample",
+    tool_names={
+        "buildbot": "Buildbot",
+        "jenkins": "Jenkins",
+        "nox": "nox",
+        "pre_commit": "pre-commit",
+        "github_actions": "GitHub Actions",
+        "gitlab_ci": "GitLab CI",
+    },
+)
 
 TOOLS = {
     "baseline": Tool("adapters.cicd.baseline:MakeRunner", programs=("make", "git")),

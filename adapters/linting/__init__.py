@@ -1,9 +1,22 @@
 """Linting stage: linters and formatters on a package with labelled defects and on real
 code bases, each tool run as the program a user runs (``python -m <tool>``)."""
 
-from adapters.registry import Tool
+from adapters.registry import Stage, Tool
 
 _HINT = "the linting extra: pip install -e '.[linting]'"
+
+STAGE = Stage(
+    name="Linting",
+    question="Linting and style: which finds real defects fastest, with fewest false alarms?",
+    place=1,
+    box="code checks",
+    unit="lines of source",
+    tool_names={
+        "flake8_black_isort": "flake8 + black + isort",
+        "pylint": "Pylint",
+        "ruff": "Ruff",
+    },
+)
 
 TOOLS = {
     "baseline": Tool("adapters.linting.baseline:PyCompileLinter"),

@@ -1,6 +1,6 @@
 """Monitoring stage: drift of production batches against the training data."""
 
-from adapters.registry import Tool
+from adapters.registry import Stage, Tool
 
 _HINT = "the monitoring extra: pip install -e '.[monitoring]'"
 _PROMETHEUS = (
@@ -8,6 +8,19 @@ _PROMETHEUS = (
     "prometheus-pushgateway) and the monitoring extra: pip install -e '.[monitoring]'"
 )
 _PROGRAMS = ("prometheus", "prometheus-pushgateway")
+
+STAGE = Stage(
+    name="Monitoring",
+    question="Monitoring: which tells us, correctly and quickly, that data drifted?",
+    place=8,
+    box="drift alerts",
+    tool_names={
+        "evidently": "Evidently",
+        "evidently_ks": "Evidently (KS test)",
+        "evidently_prometheus": "Evidently + Prometheus",
+        "baseline_prometheus": "baseline + Prometheus",
+    },
+)
 
 TOOLS = {
     "baseline": Tool("adapters.monitoring.baseline:ScipyMonitor", ("scipy",)),

@@ -1,8 +1,29 @@
 """Orchestration stage: the sales-model pipeline run by each orchestrator."""
 
-from adapters.registry import Tool
+from adapters.registry import Setup, Stage, Tool
 
 _HINT = "the orchestration extra: pip install -e '.[orchestration]'"
+
+STAGE = Stage(
+    name="Orchestration",
+    question="Orchestration: which runs the training pipeline with least overhead?",
+    place=5,
+    box="training pipeline",
+    setups={
+        "team": Setup(
+            "Orchestration, team set-up: what do Celery workers on PostgreSQL and Redis cost, "
+            "and do many runs at once still finish?",
+            unit="concurrent runs",
+        )
+    },
+    tool_names={
+        "airflow": "Airflow",
+        "airflow+celery": "Airflow + Celery",  # the team set-up's executors
+        "airflow+local": "Airflow (LocalExecutor)",
+        "airflow_scheduler": "Airflow scheduler",
+        "metaflow": "Metaflow",
+    },
+)
 
 TOOLS = {
     "airflow": Tool("adapters.orchestration.airflow:AirflowDagTest", ("airflow",), hint=_HINT),

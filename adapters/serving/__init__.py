@@ -1,8 +1,16 @@
 """Serving stage: the sales model behind a web page (and a JSON endpoint where the tool has one)."""
 
-from adapters.registry import Tool
+from adapters.registry import Stage, Tool
 
 _HINT = "the serving extra: pip install -e '.[serving]'"
+
+STAGE = Stage(
+    name="Serving",
+    question="Serving: which puts the model in front of users fastest, and holds up?",
+    place=7,
+    box="web app / API",
+    tool_names={"flask": "Flask", "flask_gunicorn": "Flask + gunicorn", "streamlit": "Streamlit"},
+)
 
 TOOLS = {
     "baseline": Tool("adapters.serving.baseline:StdlibServer", ("pandas", "sklearn")),

@@ -1,8 +1,29 @@
 """Tracking stage: experiment runs, metric series and a model registry for the sales model."""
 
-from adapters.registry import Tool
+from adapters.registry import Setup, Stage, Tool
 
 _HINT = "the tracking extra: pip install -e '.[tracking]'"
+
+STAGE = Stage(
+    name="Tracking",
+    question="Tracking: where do experiments and models live, and what does it cost?",
+    place=6,
+    box="runs + model registry",
+    setups={
+        "team": Setup(
+            "Tracking, team set-up: which server holds when a whole team logs at once?",
+            unit="concurrent clients",
+        )
+    },
+    tool_names={
+        "mlflow": "MLflow",
+        "mlflow+postgresql": "MLflow on PostgreSQL",  # the team set-up's servers
+        "mlflow+sqlite": "MLflow on SQLite",
+        "mlflow_server": "MLflow server",
+        "neptune": "Neptune",
+        "trackio": "Trackio",
+    },
+)
 
 TOOLS = {
     "baseline": Tool("adapters.tracking.baseline:FolderTracker", ("joblib",)),

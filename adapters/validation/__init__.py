@@ -1,8 +1,22 @@
 """Validation stage: data quality checks on the Wish frame."""
 
-from adapters.registry import Tool
+from adapters.registry import Setup, Stage, Tool
 
 _HINT = "the validation extra: pip install -e '.[validation]'"
+
+STAGE = Stage(
+    name="Validation",
+    question="Validation: does the tool catch bad data, and at what cost?",
+    place=4,
+    box="data checks",
+    setups={
+        "spark": Setup(
+            "Validation on Spark: what do the same rules cost where data too big for pandas lives?",
+            unit="rows on Spark",
+        )
+    },
+    tool_names={"great_expectations": "Great Expectations", "pandera": "Pandera"},
+)
 
 TOOLS = {
     "baseline": Tool("adapters.validation.baseline:PandasValidator", ("pandas",)),

@@ -1,8 +1,16 @@
 """Versioning stage: get back exactly the data a model was trained on."""
 
-from adapters.registry import Tool
+from adapters.registry import Stage, Tool
 
 _HINT = "the versioning extra: pip install -e '.[versioning]'"
+
+STAGE = Stage(
+    name="Versioning",
+    question="Versioning: can we get back exactly the data a model was trained on?",
+    place=3,
+    box="data versions",
+    tool_names={"dvc": "DVC", "git_lfs": "Git LFS", "neptune": "Neptune"},
+)
 
 TOOLS = {
     "baseline": Tool("adapters.versioning.baseline:ContentStoreVersioner"),
