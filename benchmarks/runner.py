@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from adapters import registry
-from adapters.servers import rss_bytes, stop_group, tree
+from adapters.processes import rss_bytes, stop, tree
 from benchmarks.clock import Clock, duration
 from benchmarks.ledger import RUNNER_ENV, Ledger
 from benchmarks.reuse import Decision, Reuse, Stored
@@ -351,7 +351,7 @@ def _supervise(command: list[str], time_limit: float, relay: Callable[[str], Non
                 break
             time.sleep(0.1)
     finally:
-        stop_group(process)
+        stop(process)
         # servers a trial started in their own sessions (PostgreSQL, Airflow, Celery workers)
         # are not in its process group: a trial stopped before its fixtures closed them
         # would leave them running
