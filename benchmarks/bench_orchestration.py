@@ -23,16 +23,6 @@ CHAIN_ROUNDS = 3  # the 10-task chain's rounds: its spread is the per-task figur
 # a 50-task chain under Airflow's scheduler takes two minutes a round: timed once, the
 # check that the per-task cost holds on a longer chain (6 minutes of one tool's 11 before)
 LONG_CHAIN_ROUNDS = 1
-# team topology: the size is the number of sales-pipeline runs triggered together
-VARIANTS = {
-    "team": {
-        "sizes": (1, 4, 10),
-        "quick": (1, 4),
-        "unit": "concurrent runs",
-        "tools": ("airflow+celery", "airflow+local", "metaflow", "baseline"),
-        "programs": ("postgres", "redis-server"),  # system programs (in its trials' key)
-    }
-}
 TEAM_ROWS = 1_600  # every run's input: the stage's default size
 TEAM_ROUNDS = 3  # bursts per size (1 with --quick, 1 from TEAM_ONE_ROUND_RUNS on)
 TEAM_ONE_ROUND_RUNS = 10

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from adapters import registry
+from adapters import registry, setups
 from adapters.base import AdapterError, NotSupported
 from benchmarks import harness, tracking_probes
 from benchmarks.user_code import operation_source
@@ -27,18 +27,6 @@ STAGE = "tracking"
 SIZES = (1_600,)  # rows the model is trained on; tracking costs do not grow with them
 QUICK_SIZES = (1_600,)
 REPEATS = 5
-# the team topology: sizes are concurrent client processes, each doing a day of work on
-# one shared store. Neptune is left out: offline it only appends to a local log that no
-# other process reads, so there is nothing a team could share and nothing to read back.
-VARIANTS = {
-    "team": {
-        "sizes": (1, 4, 16),
-        "quick": (1, 4),
-        "unit": "concurrent clients",
-        "tools": ("mlflow+postgresql", "mlflow+sqlite", "trackio", "baseline"),
-        "programs": ("postgres",),  # system programs the set-up runs (in its trials' key)
-    }
-}
 TEAM_MAX_ROUNDS = 3  # rounds of the team's day per size (fewer with --repeats below 3)
 THROUGHPUT_POINTS = (1_000, 10_000, 100_000)
 STORAGE_RUNS = 10
@@ -356,7 +344,7 @@ def team_store(tool, rows, recorder):
 
     store = team.store(tool)
     with harness.trial(recorder, tool, rows) as record:
-        package = registry.lookup(STAGE, harness.base_tool(tool)).modules[0]
+        package = registry.lookup(STAGE, setups.base_tool(tool)).modules[0]
         record.tool_imports = harness.tool_imports(store.tracker, package.split(".")[0])
         try:
             with harness.measuring():

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from adapters import registry
+from adapters import registry, setups
 from benchmarks import harness
 
 if TYPE_CHECKING:
@@ -19,22 +19,6 @@ STAGE = "validation"
 SIZES = (1_600, 100_000, 1_000_000)
 QUICK_SIZES = (2_000,)
 REPEATS = 5
-# the same rules on Spark; the pandas tools read the same Parquet at 1M rows (the crossover)
-VARIANTS = {
-    "spark": {
-        "sizes": (1_000_000, 10_000_000),
-        "quick": (100_000,),
-        "unit": "rows",
-        "tools": (
-            "baseline+spark",
-            "pandera+spark",
-            "great_expectations+spark",
-            "baseline+pandas",
-            "pandera+pandas",
-        ),
-        "programs": ("java",),  # system programs the set-up runs (in its trials' key)
-    }
-}
 PANDAS_CROSSOVER_MAX_ROWS = 1_000_000
 SPARK_ONE_ROUND_ROWS = 10_000_000
 PARQUET_CHUNK_ROWS = 1_000_000
@@ -429,7 +413,7 @@ def spark_validator(tool, rows, recorder, spark):
     from adapters.base import NotRunnable
     from adapters.validation.spark import load
 
-    base = harness.base_tool(tool)
+    base = setups.base_tool(tool)
     with harness.trial(recorder, tool, rows):  # a tool that cannot run here is recorded
         if spark is None and rows > PANDAS_CROSSOVER_MAX_ROWS:
             raise NotRunnable(

@@ -2,10 +2,9 @@
 
 A benchmark module declares ``STAGE``, ``SIZES`` (default row counts) and ``REPEATS``;
 its tests then receive ``tool`` and ``rows`` parameters from the registry and options.
-A module may also declare ``VARIANTS``: other set-ups of the stage, e.g.
-``{"team": {"sizes": (1, 4, 16), "quick": (1, 4), "unit": "concurrent clients",
-"tools": ("mlflow+postgresql", ...)}}``. Tests marked ``@pytest.mark.variant("team")`` run
-only with ``--variant=team``, and unmarked tests only without ``--variant``.
+A stage may also have other set-ups (adapters/setups.py: ``team``, ``spark``), each with
+its tools, sizes and unit. Tests marked ``@pytest.mark.variant("team")`` run only with
+``--variant=team``, and unmarked tests only without ``--variant``.
 """
 
 import os

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters import registry
+from adapters import registry, setups
 from adapters.base import Adapter, AdapterError, NotRunnable, NotSupported
 from reports.results import Record, stats
 
@@ -47,9 +47,9 @@ class Options:
 
 def options(config: pytest.Config, module) -> Options:
     """The bakeoff options of this pytest session, with the stage module's defaults
-    (``SIZES``, ``REPEATS``, or its ``VARIANTS[variant]["sizes"]``) filled in."""
+    (``SIZES``, ``REPEATS``, or its set-up's ``sizes``, adapters/setups.py) filled in."""
     variant = config.getoption("--variant")
-    default_rows = module.VARIANTS[variant]["sizes"] if variant else module.SIZES
+    default_rows = setups.lookup(module.STAGE, variant).sizes if variant else module.SIZES
     default_repeats = module.REPEATS
     rows = tuple(int(r) for r in config.getoption("--rows").split(",") if r)
     tools = tuple(t for t in config.getoption("--tools").split(",") if t)
@@ -70,28 +70,23 @@ def options(config: pytest.Config, module) -> Options:
 def parametrize(metafunc: pytest.Metafunc, stage: str, opts: Options) -> None:
     """Parametrise ``tool`` over the stage's tools and ``rows`` over the sizes."""
     if "tool" in metafunc.fixturenames:
-        names = opts.tools or variant_tools(metafunc.module, opts.variant)
+        names = opts.tools or setup_tools(stage, opts.variant)
         params = [pytest.param(name, marks=_skip_if_missing(stage, name)) for name in names]
         metafunc.parametrize("tool", params, scope="module")
     if "rows" in metafunc.fixturenames:
         metafunc.parametrize("rows", opts.rows, scope="module", ids=lambda r: f"{r}rows")
 
 
-def variant_tools(module, variant: str) -> tuple[str, ...]:
-    """The tools a stage runs in ``variant`` ("" = every registered tool). A variant may
+def setup_tools(stage: str, setup: str) -> tuple[str, ...]:
+    """The tools a stage runs in ``setup`` ("" = every registered tool). A set-up may
     name a tool with its set-up after a '+', e.g. 'mlflow+postgresql'."""
-    if not variant:
-        return tuple(registry.tools(module.STAGE))
-    return tuple(module.VARIANTS[variant]["tools"])
-
-
-def base_tool(name: str) -> str:
-    """The registered tool behind a variant's tool name ('mlflow+postgresql' -> 'mlflow')."""
-    return name.split("+", 1)[0]
+    if not setup:
+        return tuple(registry.tools(stage))
+    return tuple(setups.lookup(stage, setup).tools)
 
 
 def _skip_if_missing(stage: str, tool: str):
-    reason = registry.missing(stage, base_tool(tool))
+    reason = registry.missing(stage, setups.base_tool(tool))
     return pytest.mark.skipif(reason is not None, reason=f"not run: {reason}")
 
 
@@ -290,7 +285,7 @@ def decision(stage: str, tool: str) -> tuple[dict, dict[str, str]]:
     import importlib
 
     declared = importlib.import_module(f"adapters.{stage}")
-    role = {"kind": "candidate", **getattr(declared, "ROLES", {}).get(base_tool(tool), {})}
+    role = {"kind": "candidate", **getattr(declared, "ROLES", {}).get(setups.base_tool(tool), {})}
     if role["kind"] == "layer":
         role |= getattr(declared, "LAYERS", {})
         return role, dict(getattr(declared, "LAYER_CAPABILITIES", {}))
@@ -479,7 +474,8 @@ def opened(recorder: Recorder, adapter: Adapter, rows: int, tool: str | None = N
 
     tool = tool or adapter.name
     with trial(recorder, tool, rows) as record:
-        package = package or (registry.lookup(adapter.stage, base_tool(tool)).modules or ("",))[0]
+        entry = registry.lookup(adapter.stage, setups.base_tool(tool))
+        package = package or (entry.modules or ("",))[0]
         record.tool_imports = tool_imports(type(adapter), package.split(".")[0])
         started = time.perf_counter()
         with measuring():

@@ -35,7 +35,7 @@ import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from adapters import registry
+from adapters import registry, setups
 
 if TYPE_CHECKING:
     from benchmarks.runner import Plan
@@ -194,10 +194,7 @@ def program_version(program: str) -> str:
 
 def set_up_programs(plan: Plan) -> tuple[str, ...]:
     """The system programs a set-up declares (its ``programs``), e.g. PostgreSQL's."""
-    if not plan.variant:
-        return ()
-    module = importlib.import_module(f"benchmarks.bench_{plan.stage}")
-    return tuple(module.VARIANTS[plan.variant].get("programs", ()))
+    return setups.lookup(plan.stage, plan.variant).programs if plan.variant else ()
 
 
 def data_source(path: Path | None) -> dict:
@@ -238,7 +235,7 @@ class Today:
     def tool_version(self, stage: str, tool: str) -> str:
         """'pandera 0.20.4': the tool's main distribution and its version, else its
         programs' Debian packages ('git-lfs 3.3.0-1'); "" for bakeoff's own baselines."""
-        entry = registry.lookup(stage, tool.split("+", 1)[0])
+        entry = registry.lookup(stage, setups.base_tool(tool))
         main = entry.modules[0].split(".")[0] if entry.modules else ""
         found = self.installed.by_module.get(main, [])
         if found:
@@ -248,7 +245,7 @@ class Today:
     def key(self, plan: Plan, tool: str, rows: int, files=(), distributions=()) -> dict:
         """The trial's key over ``files`` and ``distributions`` (what it used last time, or
         what it imported now) and what the stage and tool declare."""
-        entry = registry.lookup(plan.stage, tool.split("+", 1)[0])
+        entry = registry.lookup(plan.stage, setups.base_tool(tool))
         code = set(files) | set(declared_files(plan.stage))
         if "benchmarks/harness.py" in code:
             code.add(PROBE_HELPERS)

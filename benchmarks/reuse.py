@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from adapters import setups
 from benchmarks.keys import PROBE_HELPERS, Today, answer_key, changes, project_files
 from reports.results import Record, load_all
 
@@ -36,7 +37,7 @@ class Force:
     names: frozenset[str] = frozenset()
 
     def covers(self, stage: str, tool: str) -> bool:
-        base = tool.split("+", 1)[0]
+        base = setups.base_tool(tool)
         return bool({"all", stage, f"{stage}.{tool}", f"{stage}.{base}"} & self.names)
 
 

@@ -4,7 +4,8 @@ Parquet file, with one SparkSession for the file, stopped with its JVM at the en
 import psutil
 import pytest
 
-from adapters.validation.spark import ADAPTERS, load
+from adapters import setups
+from adapters.validation.spark import load
 
 pytestmark = pytest.mark.validation
 pytest.importorskip("pyspark")
@@ -27,7 +28,10 @@ def spark():
     session.stop(spark)
 
 
-@pytest.fixture(params=sorted(ADAPTERS))
+SPARK_TOOLS = sorted(t for t in setups.lookup("validation", "spark").tools if t.endswith("+spark"))
+
+
+@pytest.fixture(params=SPARK_TOOLS)
 def validator(request, spark):
     adapter = load(request.param)
     reason = adapter.unsupported_reason()
