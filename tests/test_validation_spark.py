@@ -83,7 +83,7 @@ def test_copies_of_a_frame_repeat_no_row_but_the_injected_duplicates(tmp_path):
     validators would rightly flag rows nobody injected."""
     from adapters.validation.rules import RULES
     from adapters.validation.spark import workload
-    from benchmarks.bench_validation import _renumbered
+    from benchmarks.spark_workload import _renumbered
     from scenarios import wish
 
     frame = wish.generate(3000, seed=3)
