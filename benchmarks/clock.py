@@ -5,7 +5,7 @@ Each finished trial's wall time is kept in ``~/.cache/bakeoff/trial-seconds.json
 folder ``$BAKEOFF_HISTORY`` names instead, if set: the test suite's runs keep theirs
 apart) under ``stage[/variant]:tool:rows``. A trial never run before is estimated from
 the same tool at a smaller size in this run or an earlier one, scaled by rows
-(pessimistic: linear).
+(pessimistic: linear, and only up to ten times the rows).
 """
 
 from __future__ import annotations
@@ -50,6 +50,9 @@ def duration(seconds: float) -> str:
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
+MAX_PROPORTIONAL = 10  # farther than 10x the rows, with no growth known: "never timed"
+
+
 class Clock:
     """Elapsed time, per-trial estimates and the budget of one ``bakeoff run``."""
 
@@ -76,8 +79,8 @@ class Clock:
         """Seconds this trial took last time; else extrapolated from the same tool's smaller
         sizes: along the line through its two largest (a trial's fixed cost does not grow
         with rows), or with one size, by how much the section's other tools (else any
-        trials) grew between the two sizes, or in proportion to rows (pessimistic); None
-        when nothing is known."""
+        trials) grew between the two sizes, or in proportion to rows (pessimistic) up to
+        ``MAX_PROPORTIONAL`` times the rows; None when nothing is known."""
         sizes = self._sizes(section, tool)
         if rows in sizes:
             return sizes[rows]
@@ -89,7 +92,10 @@ class Clock:
             return None
         known_rows, seconds = smaller[-1]
         growth = self._growth(known_rows, rows, section, tool) or self._growth(known_rows, rows)
-        return seconds * (statistics.median(growth) if growth else rows / known_rows)
+        if growth:
+            return seconds * statistics.median(growth)
+        # in proportion to rows only nearby: 1,600 rows scaled to a million said "165 h left"
+        return seconds * rows / known_rows if rows <= MAX_PROPORTIONAL * known_rows else None
 
     def _growth(self, small: int, large: int, section: str = "", tool: str = "") -> list[float]:
         """How much other trials (of ``section``'s other tools, or any) grew from ``small``

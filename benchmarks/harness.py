@@ -2,7 +2,8 @@
 the recorder that turns each trial into a results record.
 
 Timing: ``measure`` runs warm-up calls, then timed rounds until the spread is small
-(relative IQR ≤ 5 % after at least 3 rounds) or the maximum is reached, and hands the
+(relative IQR ≤ 5 % after at least 3 rounds, ≤ 2.5 % after 2 rounds of 2 s or more) or
+the maximum is reached, and hands the
 samples to pytest-benchmark; the recorder stores their statistics as
 ``reports.results.stats`` computes them, the same IQR the stop rule tested. Everything else a
 trial learns (setup steps, correctness, feature probes, details) is recorded beside it
@@ -119,12 +120,6 @@ def measuring() -> Iterator[None]:
             print(PHASE_IDLE, file=sys.stderr, flush=True)
 
 
-def untimed(seconds: float) -> None:
-    """Count ``seconds`` spent inside :func:`measuring` but in no timing (warm-ups) as
-    checks and probes, not as measured: the time split's measured share is timed work."""
-    MEASURED["seconds"] -= seconds
-
-
 @contextlib.contextmanager
 def counting_checks() -> Iterator[None]:
     """Count a test's body (not its fixtures) as checks and probes, less what it measured."""
@@ -141,10 +136,16 @@ def counting_checks() -> Iterator[None]:
 SMOKE = {"on": False}  # --smoke: measure() makes no warm-up calls (set by the conftest)
 SPREAD_TARGET = 0.05  # rounds stop early once IQR / median is at most this
 MIN_ROUNDS = 3
+# A call of seconds or more is steadier than a millisecond one: two rounds within 5 % of
+# each other (IQR / median at most half the target) settle it, so a two-minute pipeline is
+# not run a fourth time to confirm what the spread already shows. Faster calls keep three.
+SLOW_ROUND_SECONDS = 2.0
+SLOW_MIN_ROUNDS = 2
 
 
 def warmups(wanted: int) -> int:
-    """The untimed warm-up calls to make before timed rounds: none in a smoke run."""
+    """The warm-up calls to make before timed rounds (each timed, the first kept as the
+    first-call figure, none in the rounds' statistics): none in a smoke run."""
     return 0 if SMOKE["on"] else wanted
 
 
@@ -156,13 +157,19 @@ def relative_spread(samples: list[float]) -> float:
 
 def settled(samples: list[float], rounds: int, min_rounds: int = MIN_ROUNDS) -> bool:
     """Whether timed rounds may stop: at least ``min_rounds`` (or ``rounds``, the maximum,
-    when fewer) and a relative IQR of at most ``SPREAD_TARGET``."""
-    return len(samples) >= min(min_rounds, rounds) and relative_spread(samples) <= SPREAD_TARGET
+    when fewer) and a relative IQR of at most ``SPREAD_TARGET``; or two rounds of at least
+    ``SLOW_ROUND_SECONDS`` each whose relative IQR is at most half of it."""
+    spread = relative_spread(samples)
+    if len(samples) >= min(min_rounds, rounds) and spread <= SPREAD_TARGET:
+        return True
+    slow = len(samples) >= SLOW_MIN_ROUNDS and min(samples) >= SLOW_ROUND_SECONDS
+    return slow and spread <= SPREAD_TARGET / 2
 
 
 def measure(benchmark, label: str, func: Callable, *args, rounds: int, warmup: int = 1,
             min_rounds: int = MIN_ROUNDS):  # fmt: skip
-    """Time ``func(*args)``: ``warmup`` untimed calls, then timed rounds (garbage collector
+    """Time ``func(*args)``: ``warmup`` warm-up calls (the first one's time kept apart as
+    ``first_call``), then timed rounds (garbage collector
     off, as pytest-benchmark's ``--benchmark-disable-gc``) until the relative IQR is at most
     ``SPREAD_TARGET`` after ``min_rounds``, or ``rounds`` (the maximum) were timed. The
     samples become ``benchmark.stats`` for :meth:`Recorder.timing`. Returns the last result.
@@ -175,13 +182,13 @@ def measure(benchmark, label: str, func: Callable, *args, rounds: int, warmup: i
     if benchmark.disabled:  # --benchmark-disable: the checks run on one untimed call
         return func(*args)
     warmup = warmups(warmup)
-    result, samples = None, []
+    result, samples, first = None, [], []
     with measuring():  # warm-ups too: their memory is the tool's
-        warm_started = time.perf_counter()
         for call in range(warmup):
             progress(f"{label}: warm-up {call + 1}/{warmup}")
+            started = time.perf_counter()
             result = func(*args)
-        untimed(time.perf_counter() - warm_started)
+            first.append(time.perf_counter() - started)
         while len(samples) < rounds:
             progress(f"{label}: round {len(samples) + 1} of at most {rounds}")
             enabled = gc.isenabled()
@@ -200,10 +207,15 @@ def measure(benchmark, label: str, func: Callable, *args, rounds: int, warmup: i
     for sample in samples:
         benchmark.stats.update(sample)
     ADAPTIVE[(id(benchmark))] = rounds
+    if first:
+        FIRST_CALL[id(benchmark)] = first[0]
     return result
 
 
 ADAPTIVE: dict[int, int] = {}  # id(benchmark) -> the most rounds measure() would have timed
+# id(benchmark) -> the first (warm-up) call's seconds: timed and stored beside the rounds,
+# as pyperf keeps its warm-up values, and shown as the tool's first-call time
+FIRST_CALL: dict[int, float] = {}
 
 
 class Recorder:
@@ -230,6 +242,8 @@ class Recorder:
         timing = stats(list(benchmark.stats.stats.data))
         if id(benchmark) in ADAPTIVE:  # rounds stopped early once the spread was small
             timing["max_rounds"] = ADAPTIVE[id(benchmark)]
+        if id(benchmark) in FIRST_CALL:  # the warm-up call, timed: not in the rounds' stats
+            timing["first_call"] = FIRST_CALL[id(benchmark)]
         self.record(tool, rows).timings[operation] = timing
 
     def once(self, tool: str, rows: int, operation: str, seconds: float) -> None:

@@ -45,12 +45,15 @@ def seconds(value: float | None) -> str:
 
 
 def timing(cell: dict | None) -> str:
-    """Median and IQR (or ", once"), and the ratio to the baseline where it means something."""
+    """Median and IQR (or ", once"), the first (warm-up) call, and the ratio to the
+    baseline where it means something."""
     if not cell:
         return "–"
     text = seconds(cell["median"])
     rounds = cell.get("rounds", 1)
     text += ", once" if rounds <= 1 else f" ± {seconds(cell['iqr'])} (n={rounds})"
+    if cell.get("first_call") is not None:  # the warm-up call, timed apart from the rounds
+        text += f"; first call {seconds(cell['first_call'])}"
     if cell.get("ratio") is not None:
         text += f" ({significant(cell['ratio'])}×)"
     if cell.get("not_equivalent"):

@@ -278,9 +278,18 @@ def test_rounds_stop_early_when_the_spread_is_small_and_go_on_when_it_is_not(mon
     noisy = _fake_benchmark()
     harness.measure(noisy, "noisy", lambda: takes(next(pauses)), rounds=6, warmup=0)
     assert noisy.stats.stats.rounds == 6  # never settles: up to the maximum
+    slow = _fake_benchmark()  # two calls of seconds within 5 % of each other settle it
+    harness.measure(slow, "slow", takes, harness.SLOW_ROUND_SECONDS, rounds=5, warmup=0)
+    assert slow.stats.stats.rounds == harness.SLOW_MIN_ROUNDS == 2
+    uneven = iter((3.0, 3.2, 3.0, 3.0, 3.0))  # 7 % apart: a third round and the usual rule
+    slow_but_uneven = _fake_benchmark()
+    harness.measure(slow_but_uneven, "uneven", lambda: takes(next(uneven)), rounds=5, warmup=0)
+    assert slow_but_uneven.stats.stats.rounds == 3
 
 
-def test_warm_ups_count_as_checks_not_as_measured_time(monkeypatch):
+def test_the_warm_up_is_timed_apart_stored_as_the_first_call_and_counted_as_measured(
+    monkeypatch, tmp_path
+):
     import time
 
     from benchmarks import harness
@@ -289,14 +298,20 @@ def test_warm_ups_count_as_checks_not_as_measured_time(monkeypatch):
     monkeypatch.setattr(time, "perf_counter", lambda: now[0])
     monkeypatch.setitem(harness.MEASURED, "seconds", 0.0)
     monkeypatch.setitem(harness.CHECKS, "seconds", 0.0)
+    calls = iter((5.0, 1.0, 1.0, 1.0))  # a slow first call, then steady rounds
 
-    def takes(seconds: float) -> None:
-        now[0] += seconds
+    def takes() -> None:
+        now[0] += next(calls)
 
+    benchmark = _fake_benchmark()
     with harness.counting_checks():
-        harness.measure(_fake_benchmark(), "op", takes, 2.0, rounds=3, warmup=1)
-    assert harness.MEASURED["seconds"] == 6.0  # the three timed rounds
-    assert harness.CHECKS["seconds"] == 2.0  # the warm-up
+        harness.measure(benchmark, "op", takes, rounds=3, warmup=1)
+    recorder = harness.Recorder("validation", None)
+    recorder.timing("baseline", 100, "op", benchmark)
+    timing = recorder.record("baseline", 100).timings["op"]
+    assert timing["median"] == 1.0 and timing["rounds"] == 3  # the rounds alone
+    assert timing["first_call"] == 5.0  # the warm-up, kept apart
+    assert harness.MEASURED["seconds"] == 8.0 and harness.CHECKS["seconds"] == 0.0
 
 
 def test_the_clock_estimates_from_earlier_runs_and_leaves_out_what_exceeds_the_budget(tmp_path):
@@ -307,6 +322,7 @@ def test_the_clock_estimates_from_earlier_runs_and_leaves_out_what_exceeds_the_b
     clock = Clock(budget=60, folder=tmp_path)  # a new run reads the history
     assert clock.estimate("validation", "pandera", 1_000) == 10.0
     assert clock.estimate("validation", "pandera", 10_000) == 100.0  # scaled by rows
+    assert clock.estimate("validation", "pandera", 1_000_000) is None  # too far to scale
     assert clock.estimate("validation", "baseline", 1_000) is None
     assert clock.fits("validation", "pandera", 1_000) is None
     assert "left out to fit --budget 1 min 00 s" in clock.fits("validation", "pandera", 10_000)

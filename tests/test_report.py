@@ -429,3 +429,11 @@ def test_features_come_from_the_size_that_ran_the_probes():
     assert [row["tool"] for row in matrix["tools"]] == ["a", "b"]
     assert matrix["tools"][0]["cells"] == [yes, no]
     assert matrix["probed_at"] == "1,600 rows"
+
+
+def test_a_timing_cell_shows_the_first_call_apart_from_the_rounds():
+    from reports import formatting
+
+    cell = {"median": 1.0, "iqr": 0.01, "rounds": 3, "first_call": 5.0}
+    assert formatting.timing(cell) == "1 s ± 10 ms (n=3); first call 5 s"
+    assert "first call" not in formatting.timing(cell | {"first_call": None})
