@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from adapters import registry, setups
-from benchmarks import harness, spark_workload
+from benchmarks import datacache, harness, probes, spark_workload
+from benchmarks.user_code import code_lines
 
 STAGE = "validation"
 SIZES = (1_600, 100_000, 1_000_000)
@@ -26,7 +27,7 @@ def workload(bench_options, rows):
     """(frame as given, clean frame, defective frame, ground truth) for this size."""
     from scenarios import defects
 
-    frame = harness.synthetic_or_user_frame(bench_options, rows)
+    frame = datacache.synthetic_or_user_frame(bench_options, rows)
     clean = frame.drop_duplicates().reset_index(drop=True)
     defective, truth = defects.inject_defects(clean)
     return frame, clean, defective, truth
@@ -56,12 +57,11 @@ def test_validate(benchmark, validator, workload, recorder, bench_options, tool,
         record.details["tables"] = [per_kind_table(_pairs(findings) - already, truth)]
         record.details["non_default_settings"] = list(validator.non_default_settings)
         record.user_code = {
-            label: harness.code_lines(source)
-            for label, source in type(validator).user_code().items()
+            label: code_lines(source) for label, source in type(validator).user_code().items()
         }
         # once per tool: what the data as given holds, and the features
-        if harness.probes_here(bench_options, rows):
-            with harness.answers(record):
+        if probes.probes_here(bench_options, rows):
+            with probes.answers(record):
                 given = validator.validate(frame)
                 table = findings_table("Findings on the data as given", given)
                 record.details["tables"].append(table)
@@ -95,14 +95,14 @@ def _probe_features(record, validator, clean, defective, truth) -> None:
 
     with tempfile.TemporaryDirectory() as scratch:
         html = Path(scratch) / "report.html"
-        harness.record_probe(
+        probes.record_probe(
             record,
             "HTML report for people",
             lambda: report_shows_each_rule(
                 validator.html_report(defective, html), validator, defective, truth
             ),
         )
-    harness.record_probe(
+    probes.record_probe(
         record,
         "infers rules from data",
         lambda: inferred_rules_catch_defects(validator, clean, defective, truth),
@@ -112,7 +112,7 @@ def _probe_features(record, validator, clean, defective, truth) -> None:
 def report_shows_each_rule(page: Path, validator, defective, truth) -> str:
     """What a validation report must show a person, whichever tool wrote it: every rule
     named (its column) with how many rows break it, and examples of the failing values
-    (for rules on one column's values). Raises ``harness.Absent`` naming what is missing."""
+    (for rules on one column's values). Raises ``probes.Absent`` naming what is missing."""
     text = visible_text(page.read_text(encoding="utf-8"))
     counts = {f.rule: f.count for f in validator.validate(defective)}
     missing = []
@@ -129,7 +129,7 @@ def report_shows_each_rule(page: Path, validator, defective, truth) -> str:
                 missing.append(f"{rule.kind}: no failing value (e.g. {bad[0]!r}) shown")
     if missing:
         summary = f"{len(missing)} of {len(validator.rules)} rules fall short: "
-        raise harness.Absent(summary + "; ".join(missing))
+        raise probes.Absent(summary + "; ".join(missing))
     return (
         f"{page.stat().st_size:,} bytes of HTML naming all {len(validator.rules)} rules "
         "with their failing-row counts and examples of the failing values"
@@ -197,7 +197,7 @@ def inferred_rules_catch_defects(validator, clean, defective, truth) -> str:
     """Rules a tool infers from clean data must accept that data and flag injected defects."""
     own = validator.infer_rules(clean, clean)
     if own.rows:
-        raise harness.Absent(
+        raise probes.Absent(
             f"the {own.checks} inferred checks reject {len(own.rows)} rows of the frame "
             "they were inferred from"
         )
@@ -205,7 +205,7 @@ def inferred_rules_catch_defects(validator, clean, defective, truth) -> str:
     defect_rows = {row for _, row in truth}
     caught = set(found.rows) & defect_rows
     if not caught:
-        raise harness.Absent(
+        raise probes.Absent(
             f"the {found.checks} inferred checks flag none of the {len(defect_rows)} rows "
             "with injected defects"
         )
@@ -276,7 +276,7 @@ def findings_table(title: str, findings) -> dict:
 @pytest.fixture(scope="module")
 def parquet_workload(bench_options, rows):
     """The defective and clean frames of ``rows`` rows as Parquet (with ``row_id``) and the
-    injected defects; synthetic ones are cached like ``harness.cached_synthetic``."""
+    injected defects; synthetic ones are cached like ``datacache.cached_synthetic``."""
     return spark_workload.prepare(bench_options, rows)
 
 
@@ -363,8 +363,7 @@ def test_spark_validate(
         ]
         record.details["tables"] = [t for t in record.details["tables"] if t]
         record.user_code = {
-            label: harness.code_lines(source)
-            for label, source in type(validator).user_code().items()
+            label: code_lines(source) for label, source in type(validator).user_code().items()
         }
         if not returns_rows:
             record.not_equivalent["validate"] = (
@@ -372,7 +371,7 @@ def test_spark_validate(
                 "each check at the first failing row (filter(...).limit(1).count()) and "
                 "returns an error summary per check, so finding the rows is a second query"
             )
-        harness.record_probe(
+        probes.record_probe(
             record, "names every failing row", lambda: names_every_row(findings, truth)
         )
     assert record.correctness["rules_recall"] == 1.0, "the validator missed a broken rule"
@@ -399,7 +398,7 @@ def names_every_row(findings, truth) -> str:
     named = _pairs(findings) & set(truth)
     if len(named) < len(truth):
         broken = sorted({f.rule for f in findings})
-        raise harness.Absent(
+        raise probes.Absent(
             f"{len(broken)} rules reported broken, {len(named)} of {len(truth)} injected "
             f"defect rows named ({sum(f.count for f in findings)} rows returned in all)"
         )

@@ -27,7 +27,6 @@ import functools
 import hashlib
 import importlib
 import importlib.util
-import inspect
 import os
 import platform
 import re
@@ -41,10 +40,11 @@ if TYPE_CHECKING:
     from benchmarks.runner import Plan
 
 ROOT = Path(__file__).resolve().parent.parent
-# timing and recording: a change here re-measures every trial but re-asks no probe
-TIMING_HARNESS = ("benchmarks/harness.py", "benchmarks/conftest.py", "conftest.py",
-                  "benchmarks/ledger.py", "reports/results.py")  # fmt: skip
-PROBE_HELPERS = "benchmarks/harness.py (probe helpers)"  # the source of harness.PROBE_HELPERS
+# timing and recording, options and cached data: a change here re-measures every trial
+# but re-asks no probe (the probe rule, benchmarks/probes.py, is in the answers' key)
+TIMING_HARNESS = ("benchmarks/harness.py", "benchmarks/options.py", "benchmarks/datacache.py",
+                  "benchmarks/conftest.py", "conftest.py", "benchmarks/ledger.py",
+                  "reports/results.py")  # fmt: skip
 NOT_WORK = ("BAKEOFF_HISTORY", "BAKEOFF_RUNNER_PID")  # where trial times go; who runs it
 
 
@@ -78,13 +78,8 @@ def shown(path: str | Path) -> str:
 
 
 def digest(name: str) -> str:
-    """The first 16 hex digits of the sha256 of a code file's bytes (the probe helpers'
-    source for ``PROBE_HELPERS``); "missing" for a file that is gone."""
-    if name == PROBE_HELPERS:
-        from benchmarks import harness
-
-        source = "".join(inspect.getsource(helper) for helper in harness.PROBE_HELPERS)
-        return hashlib.sha256(source.encode()).hexdigest()[:16]
+    """The first 16 hex digits of the sha256 of a code file's bytes; "missing" for a file
+    that is gone."""
     path = Path(name) if Path(name).is_absolute() else ROOT / name
     try:
         stat = path.stat()
@@ -247,8 +242,6 @@ class Today:
         what it imported now) and what the stage and tool declare."""
         entry = registry.lookup(plan.stage, setups.base_tool(tool))
         code = set(files) | set(declared_files(plan.stage))
-        if "benchmarks/harness.py" in code:
-            code.add(PROBE_HELPERS)
         roots = self.installed.of_modules(entry.modules) | set(core_dependencies())
         names = set(distributions) | self.installed.closure(roots)
         programs = (*entry.programs, *set_up_programs(plan))

@@ -266,7 +266,7 @@ def run_trial(plan: Plan, tool: str, rows: int, relay: Callable[[str], None],
             f"--tools={tool}",
             f"--rows={rows}",
             f"--repeats={plan.repeats}",
-            # feature probes once per tool, at the run's smallest size (harness.probes_here)
+            # feature probes once per tool, at the run's smallest size (probes.probes_here)
             f"--probe-rows={min(plan.sizes)}",
             f"--bakeoff-out={out}",
             "--benchmark-disable-gc",

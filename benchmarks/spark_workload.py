@@ -1,6 +1,6 @@
 """The Spark set-up's workload on disk, and its cache: the defective and clean frames of
 ``rows`` rows as Parquet (with ``row_id``) and the injected defects, written once per
-version of the code that makes them and kept beside ``harness.cached_synthetic``'s frames.
+version of the code that makes them and kept beside ``datacache.cached_synthetic``'s frames.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from benchmarks import harness
+from benchmarks import datacache, harness
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -27,7 +27,7 @@ def prepare(bench_options, rows: int) -> Workload:
 
     if bench_options.data:
         folder = Path(tempfile.mkdtemp(prefix="bakeoff-parquet-"))
-        frame = harness.synthetic_or_user_frame(bench_options, rows)
+        frame = datacache.synthetic_or_user_frame(bench_options, rows)
         return _written(lambda: workload.write([frame], folder), folder)
     folder = _parquet_cache(rows)
     if not (folder / "made.json").exists():
@@ -39,7 +39,7 @@ def prepare(bench_options, rows: int) -> Workload:
             import shutil
 
             shutil.rmtree(scratch)
-    harness.synthetic_source(rows)
+    datacache.synthetic_source(rows)
     return workload.Workload(folder)
 
 
@@ -53,7 +53,7 @@ def _parquet_cache(rows: int) -> Path:
     sources = [Path(s).read_bytes() for s in (wish.__file__, defects.__file__, workload.__file__)]
     sources += [inspect.getsource(f).encode() for f in (_synthetic_chunks, _renumbered)]
     code = hashlib.sha256(b"".join(sources)).hexdigest()[:12]
-    folder = harness.data_cache() / f"wish-{code}-{rows}-parquet"
+    folder = datacache.data_cache() / f"wish-{code}-{rows}-parquet"
     folder.parent.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -66,9 +66,9 @@ def _synthetic_chunks(rows: int):
     here, this takes a minute. Validation cost does not depend on how varied the values
     are; the record's details say how the rows were made. See ``_renumbered``."""
     if rows <= PARQUET_CHUNK_ROWS:
-        yield harness.cached_synthetic(rows)
+        yield datacache.cached_synthetic(rows)
         return
-    million = harness.cached_synthetic(PARQUET_CHUNK_ROWS)
+    million = datacache.cached_synthetic(PARQUET_CHUNK_ROWS)
     for number, start in enumerate(range(0, rows, PARQUET_CHUNK_ROWS)):
         harness.progress(f"writing rows {start:,} to {start + PARQUET_CHUNK_ROWS:,}")
         yield _renumbered(million.head(rows - start), number)
