@@ -1,12 +1,11 @@
-"""Local servers and processes, shared by every stage: free ports on 127.0.0.1, HTTP checks,
-waiting, process-group stops, and a server run as a child process in its own process
-group, watched for peak memory and stopped with everything it started."""
+"""Local servers, shared by every stage: free ports on 127.0.0.1, HTTP checks, and a server
+run as a child process in its own process group (adapters/processes.py), watched for peak
+memory and stopped with everything it started."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import socket
 import subprocess
 import threading
@@ -15,11 +14,10 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from adapters import processes
+from adapters.processes import ServerError
+
 HOST = "127.0.0.1"
-
-
-class ServerError(RuntimeError):
-    """The server did not come up; the message says what happened."""
 
 
 def free_port() -> int:
@@ -56,80 +54,6 @@ def http(url: str, data: bytes | None = None, method: str = "GET", headers=None)
         return response.read().decode()
 
 
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> float:
-    """Poll ``condition`` until true; returns the seconds waited, ServerError on time-out."""
-    started = time.perf_counter()
-    while time.perf_counter() - started < timeout:
-        try:
-            if condition():
-                return time.perf_counter() - started
-        except OSError:
-            pass
-        time.sleep(0.02)
-    raise ServerError(f"{what} did not happen within {timeout:.0f} s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Terminate ``process``; kill it if it has not exited after 10 s."""
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def stop_group(process: subprocess.Popen, grace: float = 10.0) -> None:
-    """SIGTERM the process group led by ``process``; SIGKILL what is left after ``grace``."""
-    signal_group(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while group_alive(process.pid) and time.monotonic() < deadline:
-        process.poll()  # reap the leader so that only live members keep the group alive
-        time.sleep(0.1)
-    signal_group(process.pid, signal.SIGKILL)
-    process.wait()
-
-
-def signal_group(pgid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
-
-
-def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
-
-
-def tree_rss_bytes(pid: int) -> int:
-    """Resident memory of process ``pid`` and every process it started (0 once it is gone)."""
-    return rss_bytes(tree(pid))
-
-
-def tree(pid: int) -> list:
-    """Process ``pid`` and every process it started (psutil), or [] once it is gone."""
-    import psutil
-
-    try:
-        root = psutil.Process(pid)
-        return [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return []
-
-
-def rss_bytes(members: list) -> int:
-    """The resident memory of these processes (psutil), those still running."""
-    import psutil
-
-    total = 0
-    for member in members:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            total += member.memory_info().rss
-    return total
-
-
 class Server:
     """``command(port)`` run in ``workdir`` with ``env``; healthy when ``health`` answers 200."""
 
@@ -147,16 +71,9 @@ class Server:
     def start(self, health: str = "/health", timeout: float = 240.0) -> float:
         """Start the server and wait until ``health`` answers; return the seconds it took."""
         started = time.perf_counter()
-        log = open(self.workdir / f"server-{self.port}.log", "wb")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            self.command,
-            cwd=self.workdir,
-            env={**os.environ, **self.env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
+        log = self.workdir / f"server-{self.port}.log"
+        env = {**os.environ, **self.env}
+        self.process = processes.start(self.command, log, cwd=self.workdir, env=env)
         threading.Thread(target=self._sample_memory, daemon=True).start()
         while http_status(self.url + health, timeout=2) != 200:
             if self.process.poll() is not None:
@@ -168,7 +85,7 @@ class Server:
 
     def rss_bytes(self) -> int:
         """Resident memory of the server and every process it started."""
-        return tree_rss_bytes(self.process.pid) if self.process else 0
+        return processes.tree_rss_bytes(self.process.pid) if self.process else 0
 
     def process_count(self) -> int:
         import psutil
@@ -187,10 +104,10 @@ class Server:
         self._sampling.set()
         if self.process is None:
             return
-        stop_group(self.process, grace)
+        processes.stop(self.process, grace=grace)
         deadline = time.monotonic() + grace
         while not port_is_free(self.port) and time.monotonic() < deadline:
             time.sleep(0.1)
 
     def group_alive(self) -> bool:
-        return self.process is not None and group_alive(self.process.pid)
+        return self.process is not None and processes.group_alive(self.process.pid)

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from adapters import servers
+from adapters import processes, servers
 
 POSTGRES_URL_ENV = "BAKEOFF_POSTGRES_URL"
 REDIS_URL_ENV = "BAKEOFF_REDIS_URL"
@@ -50,7 +50,7 @@ class Service:
 
     def rss_mb(self) -> float:
         """Resident memory of the server and its children, MB (0 for an existing server)."""
-        return servers.tree_rss_bytes(self.process.pid) / 1e6 if self.process else 0.0
+        return processes.tree_rss_bytes(self.process.pid) / 1e6 if self.process else 0.0
 
     def url_for(self, database: str) -> str:
         """The URL of another database on the same PostgreSQL server."""
@@ -112,8 +112,7 @@ def postgres(database: str = "bakeoff", url: str | None = None) -> Iterator[Serv
     if initdb.returncode:
         shutil.rmtree(workdir, ignore_errors=True)
         raise servers.ServerError(f"initdb failed: {initdb.stderr.decode().strip()[-300:]}")
-    log = open(workdir / "postgres.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen(
+    process = processes.start(
         [
             bindir / "postgres",
             "-D",
@@ -127,13 +126,10 @@ def postgres(database: str = "bakeoff", url: str | None = None) -> Iterator[Serv
             "-c",
             "max_connections=200",
         ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
+        workdir / "postgres.log",
         cwd=workdir,
         preexec_fn=_run_as(user),
-        start_new_session=True,
     )
-    log.close()
     address = f"postgresql://bakeoff@{servers.HOST}:{port}/{database}"
     service = Service("postgresql", address, True, process, workdir)
     try:
@@ -147,7 +143,7 @@ def postgres(database: str = "bakeoff", url: str | None = None) -> Iterator[Serv
         yield service
     finally:
         # SIGINT is PostgreSQL's fast shutdown: it does not wait for clients to disconnect
-        servers.signal_group(process.pid, signal.SIGINT)
+        processes.signal_group(process.pid, signal.SIGINT)
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(10)
         _stop(process, port)
@@ -192,8 +188,7 @@ def redis(url: str | None = None) -> Iterator[Service]:
         raise ServiceMissing("install redis-server")
     workdir = Path(tempfile.mkdtemp(prefix="bakeoff-redis-"))
     port = servers.free_port()
-    log = open(workdir / "redis.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen(
+    process = processes.start(
         [
             program,
             "--bind",
@@ -209,14 +204,11 @@ def redis(url: str | None = None) -> Iterator[Service]:
             "--daemonize",
             "no",
         ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
+        workdir / "redis.log",
         cwd=workdir,
-        start_new_session=True,
     )
-    log.close()
     try:
-        servers.wait_for(lambda: _redis_ping(port), "redis-server answering PING", timeout=30)
+        processes.wait_for(lambda: _redis_ping(port), "redis-server answering PING", timeout=30)
         yield Service("redis", f"redis://{servers.HOST}:{port}/0", True, process, workdir)
     finally:
         _stop(process, port)
@@ -232,7 +224,7 @@ def _redis_ping(port: int) -> bool:
 
 
 def _stop(process: subprocess.Popen, port: int) -> None:
-    servers.stop_group(process, grace=15)
+    processes.stop(process, grace=15)
     deadline = time.monotonic() + 15
     while not servers.port_is_free(port) and time.monotonic() < deadline:
         time.sleep(0.1)

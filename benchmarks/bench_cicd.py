@@ -19,7 +19,8 @@ import pytest
 from adapters import registry
 from adapters.base import NotSupported
 from adapters.cicd import base, repo
-from benchmarks import cicd_probes, harness
+from benchmarks import cicd_probes, harness, probes
+from benchmarks.user_code import code_lines
 
 STAGE = "cicd"
 SIZES = (repo.DATA_ROWS,)
@@ -47,9 +48,7 @@ def _passing_run(runner):
 
 def test_pipeline(benchmark, runner, recorder, bench_options, tool, rows):
     with harness.trial(recorder, tool, rows) as record:
-        record.user_code = {
-            path: harness.code_lines(text) for path, text in runner.config_files().items()
-        }
+        record.user_code = {path: code_lines(text) for path, text in runner.config_files().items()}
         started = time.perf_counter()
         with harness.measuring():
             cold = _passing_run(runner)
@@ -63,7 +62,7 @@ def test_pipeline(benchmark, runner, recorder, bench_options, tool, rows):
         for process, megabytes in runner.servers_rss_mb().items():
             record.measures[f"{process}_rss_mb"] = round(megabytes, 1)
         record.details["tables"] = [jobs_table("Jobs of the cold run", jobs)]
-        harness.record_probe(record, "matrix jobs run in parallel",
+        probes.record_probe(record, "matrix jobs run in parallel",
                              lambda: matrix_overlap(runner.repo.jobs()))  # fmt: skip
     assert sorted(job.name for job in jobs) == sorted(repo.JOBS)
     assert runner.repo.models() == sorted(repo.CONFIGS)
@@ -79,9 +78,9 @@ def test_failure_handling(runner, recorder, tool, rows):
         recorder.once(tool, rows, "pipeline_failing", time.perf_counter() - started)
         jobs = runner.repo.jobs()
         runner.repo.revert_head()
-        harness.record_probe(record, "required-check gating (a failed job blocks the later ones)",
+        probes.record_probe(record, "required-check gating (a failed job blocks the later ones)",
                              lambda: blocked(jobs))  # fmt: skip
-        harness.record_probe(record, "names the failed job", lambda: named(failed))
+        probes.record_probe(record, "names the failed job", lambda: named(failed))
         record.measures["failing_run_exit_code"] = failed.returncode
     assert failed.returncode != 0, "a failing lint job gave a passing verdict"
     assert [job.name for job in jobs] == ["lint"], "jobs after the failed lint job ran"
@@ -121,14 +120,14 @@ def test_config_checks(runner, recorder, tool, rows):
 
 
 def test_features(runner, recorder, bench_options, tool, rows):
-    harness.skip_unless_probing(bench_options, rows)
+    probes.skip_unless_probing(bench_options, rows)
     if recorder.record(tool, rows).status == "not_run":
         pytest.skip(f"{tool}'s pipeline is not run here")
     with harness.trial(recorder, tool, rows) as record:
         started = time.perf_counter()
         for feature in base.FEATURES:
             harness.progress(f"probe: {feature}")
-            harness.record_probe(record, feature, cicd_probes.exercise(runner, feature))
+            probes.record_probe(record, feature, cicd_probes.exercise(runner, feature))
         record.measures["probes_s"] = round(time.perf_counter() - started, 1)
 
 
@@ -136,23 +135,23 @@ def matrix_overlap(jobs) -> str:
     """Yes when the matrix jobs' runs overlapped in time."""
     train = [job for job in jobs if job.name.startswith("train-")]
     if len(train) < 2 or any(job.end is None for job in train):
-        raise harness.Absent(f"only {len(train)} matrix job(s) finished")
+        raise probes.Absent(f"only {len(train)} matrix job(s) finished")
     overlap = min(job.end for job in train) - max(job.start for job in train)
     if overlap <= 0:
-        raise harness.Absent(f"the matrix jobs ran one after the other ({-overlap:.2f} s apart)")
+        raise probes.Absent(f"the matrix jobs ran one after the other ({-overlap:.2f} s apart)")
     return f"the {len(train)} matrix jobs overlapped for {overlap:.2f} s"
 
 
 def blocked(jobs) -> str:
     later = [job.name for job in jobs if job.name != "lint"]
     if later:
-        raise harness.Absent(f"jobs after the failed lint job still ran: {', '.join(later)}")
+        raise probes.Absent(f"jobs after the failed lint job still ran: {', '.join(later)}")
     return "only the lint job ran; test, validate and train were not started"
 
 
 def named(run) -> str:
     if run.failed_job != "lint":
-        raise harness.Absent(f"the output names {run.failed_job!r} as failed, not 'lint'")
+        raise probes.Absent(f"the output names {run.failed_job!r} as failed, not 'lint'")
     return f"exit code {run.returncode}; the system names job 'lint' as failed"
 
 

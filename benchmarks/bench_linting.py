@@ -21,7 +21,8 @@ from adapters import registry
 from adapters.base import NotSupported
 from adapters.linting import package
 from adapters.linting.base import COMMON
-from benchmarks import harness
+from benchmarks import harness, probes
+from benchmarks.user_code import code_lines
 from reports.results import stats
 
 STAGE = "linting"
@@ -88,9 +89,9 @@ def test_labelled_defects(linter, trees, recorder, bench_options, tool, rows):
         record.details["non_default_settings"] = [*linter.non_default_settings, NOT_COMPARABLE]
         record.details["common_rule_set"] = COMMON
         record.user_code = {
-            name: harness.code_lines(text) for name, text in type(linter).user_code().items()
+            name: code_lines(text) for name, text in type(linter).user_code().items()
         }
-        if harness.probes_here(bench_options, rows):
+        if probes.probes_here(bench_options, rows):
             _probe_features(record, linter, defective, defects, caught[True])
     kinds = {defect.kind for defect in caught[True]}
     assert package.SYNTAX_ERROR in kinds, "the tool did not report the file that cannot parse"
@@ -110,15 +111,15 @@ def _probe_features(record, linter, defective: Path, defects, caught: set) -> No
     run) flags each kind, and the formatter, asked to check the package, names the files
     whose spacing and blank lines are wrong."""
     for feature, kinds in FLAGS.items():
-        harness.record_probe(record, feature, lambda k=kinds: flagged(defects, caught, k))
-    harness.record_probe(record, "formats code", lambda: formats(linter, defective, defects))
+        probes.record_probe(record, feature, lambda k=kinds: flagged(defects, caught, k))
+    probes.record_probe(record, "formats code", lambda: formats(linter, defective, defects))
 
 
 def flagged(defects, caught: set, kinds: tuple[str, ...]) -> str:
     wanted = [d for d in defects if d.kind in kinds]
     missed = [f"{d.kind} at {d.path}:{d.first_line}" for d in wanted if d not in caught]
     if missed:
-        raise harness.Absent(f"not flagged with the common rule set: {', '.join(missed)}")
+        raise probes.Absent(f"not flagged with the common rule set: {', '.join(missed)}")
     return f"flagged with the common rule set: {', '.join(d.kind for d in wanted)}"
 
 
@@ -136,7 +137,7 @@ def formats(linter, defective: Path, defects) -> str:
         to_reformat = linter.format_check(tree, True)
     missed = [path for path in files if path not in to_reformat]
     if missed:
-        raise harness.Absent(f"its formatter would leave {', '.join(missed)} as they are")
+        raise probes.Absent(f"its formatter would leave {', '.join(missed)} as they are")
     return f"its formatter would reformat {', '.join(files)} (of {len(to_reformat)} files)"
 
 

@@ -19,7 +19,8 @@ import pytest
 from adapters import registry
 from adapters.monitoring.base import drifted_columns
 from adapters.monitoring.prometheus_stack import INTERVAL_SECONDS
-from benchmarks import harness
+from benchmarks import datacache, harness, probes
+from benchmarks.user_code import code_lines
 from reports.results import stats
 
 STAGE = "monitoring"
@@ -47,7 +48,7 @@ def _monitored_synthetic(rows: int, seed: int):
     instead of 43 saves about 4 s a trial at 1M rows."""
     from scenarios import drift
 
-    return harness.cached_synthetic(rows, seed=seed)[list(drift.MONITORED)]
+    return datacache.cached_synthetic(rows, seed=seed)[list(drift.MONITORED)]
 
 
 @pytest.fixture(scope="module")
@@ -65,9 +66,7 @@ def monitor(tool, rows, recorder):
         record = recorder.record(tool, rows)
         record.details["detection"] = adapter.detection
         record.details["system_packages"] = list(adapter.system_packages)
-        record.user_code = {
-            label: harness.code_lines(text) for label, text in adapter.user_code().items()
-        }
+        record.user_code = {label: code_lines(text) for label, text in adapter.user_code().items()}
         yield adapter
 
 
@@ -163,7 +162,7 @@ def _checked(monitor, reference, drifted, round_number: int, tool: str, rows: in
 
 
 def test_detection_quality(monitor, bench_options, recorder, tool, rows):
-    harness.answering(bench_options, f"detection quality over {QUALITY_SEEDS} seeds")
+    probes.answering(bench_options, f"detection quality over {QUALITY_SEEDS} seeds")
     if rows > QUALITY_MAX_ROWS:
         pytest.skip(f"detection quality over seeds is measured at up to {QUALITY_MAX_ROWS} rows")
     from scenarios import drift
@@ -187,19 +186,19 @@ def test_detection_quality(monitor, bench_options, recorder, tool, rows):
 
 
 def test_features(monitor, workload, recorder, bench_options, tool, rows):
-    harness.skip_unless_probing(bench_options, rows)
+    probes.skip_unless_probing(bench_options, rows)
     reference, unchanged, drifted = workload
     with harness.trial(recorder, tool, rows) as record, tempfile.TemporaryDirectory() as scratch:
         verdicts = monitor.check(reference, drifted.frame, "probe-drifted")
-        harness.record_probe(record, "per-column tests", lambda: _per_column(monitor, verdicts))
-        harness.record_probe(
+        probes.record_probe(record, "per-column tests", lambda: _per_column(monitor, verdicts))
+        probes.record_probe(
             record, "alerting", lambda: _alerting(monitor.alert("probe-drifted", verdicts))
         )
-        harness.record_probe(record, "HTML report", lambda: _html(monitor, Path(scratch)))
-        harness.record_probe(
+        probes.record_probe(record, "HTML report", lambda: _html(monitor, Path(scratch)))
+        probes.record_probe(
             record, "history over time", lambda: _history(monitor, reference, unchanged.frame)
         )
-        harness.record_probe(
+        probes.record_probe(
             record, "dashboard", lambda: _dashboard(monitor, Path(scratch), record.measures)
         )
 
@@ -268,15 +267,15 @@ def _per_column(monitor, verdicts) -> str:
     expected = {*monitor.numeric, *monitor.categorical}
     missing = expected - {v.column for v in verdicts if v.test}
     if missing:
-        raise harness.Absent(f"no test named for {sorted(missing)}")
+        raise probes.Absent(f"no test named for {sorted(missing)}")
     return f"{len(verdicts)} column verdicts; tests: {_tests_used(verdicts)}"
 
 
 def _alerting(alert) -> str:
     if alert is None:
-        raise harness.Absent("no alert for a batch with drift")
+        raise probes.Absent("no alert for a batch with drift")
     if alert.raised_by != "the tool":
-        raise harness.Absent("no alerting in the tool: bakeoff code raises the alert")
+        raise probes.Absent("no alerting in the tool: bakeoff code raises the alert")
     return (
         f"the tool's alert rule fired for {', '.join(alert.columns)} "
         f"{alert.seconds:.2f} s after the push, read back from its alerts API"
@@ -292,13 +291,13 @@ def _html(monitor, directory: Path) -> str:
     size = f"{path.name}, {path.stat().st_size / 1024:.0f} KB"
     text = path.read_text(encoding="utf-8", errors="replace")
     if path.suffix != ".html" or "<html" not in text[:5000].lower():
-        raise harness.Absent(f"{size}: not an HTML page")
+        raise probes.Absent(f"{size}: not an HTML page")
     absent = [c for c in (*monitor.numeric, *monitor.categorical) if c not in text]
     if absent:
-        raise harness.Absent(f"{size}: no column {absent[0]!r} in the page")
+        raise probes.Absent(f"{size}: no column {absent[0]!r} in the page")
     charts = [chart for chart in CHARTS if chart in text]
     if not charts:
-        raise harness.Absent(f"{size}: a table of the verdicts, no charts of the distributions")
+        raise probes.Absent(f"{size}: a table of the verdicts, no charts of the distributions")
     return f"{size}: every monitored column, with charts ({', '.join(charts)})"
 
 
@@ -307,7 +306,7 @@ def _history(monitor, reference, unchanged) -> str:
     monitor.check(reference, unchanged, "probe-unchanged")
     after = monitor.history()
     if after <= before:
-        raise harness.Absent(f"history did not grow ({before} -> {after})")
+        raise probes.Absent(f"history did not grow ({before} -> {after})")
     return f"the tool holds {after} checks after one more (was {before})"
 
 
@@ -317,9 +316,9 @@ def _dashboard(monitor, directory: Path, measures: dict) -> str:
         measures["probe_dashboard_server_rss_mb"] = round(board.server_rss_mb, 1)
     differ = [s for s in board.expected if not _same(board.shown.get(s), board.expected[s])]
     if differ:
-        raise harness.Absent(f"the dashboard shows other values than the checks for {differ}")
+        raise probes.Absent(f"the dashboard shows other values than the checks for {differ}")
     if not board.served_by:
-        raise harness.Absent(f"{Path(board.location).name}: {board.note}")
+        raise probes.Absent(f"{Path(board.location).name}: {board.note}")
     return f"served by {board.served_by} ({board.location}): {board.note}"
 
 

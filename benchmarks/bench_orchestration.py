@@ -11,7 +11,8 @@ import pytest
 
 from adapters import registry
 from adapters.base import AdapterError
-from benchmarks import harness
+from benchmarks import datacache, harness, probes
+from benchmarks.user_code import code_lines
 from reports.results import TOOL_ERRORS, stats
 from scenarios import model, pipeline, wish
 
@@ -23,16 +24,6 @@ CHAIN_ROUNDS = 3  # the 10-task chain's rounds: its spread is the per-task figur
 # a 50-task chain under Airflow's scheduler takes two minutes a round: timed once, the
 # check that the per-task cost holds on a longer chain (6 minutes of one tool's 11 before)
 LONG_CHAIN_ROUNDS = 1
-# team topology: the size is the number of sales-pipeline runs triggered together
-VARIANTS = {
-    "team": {
-        "sizes": (1, 4, 10),
-        "quick": (1, 4),
-        "unit": "concurrent runs",
-        "tools": ("airflow+celery", "airflow+local", "metaflow", "baseline"),
-        "programs": ("postgres", "redis-server"),  # system programs (in its trials' key)
-    }
-}
 TEAM_ROWS = 1_600  # every run's input: the stage's default size
 TEAM_ROUNDS = 3  # bursts per size (1 with --quick, 1 from TEAM_ONE_ROUND_RUNS on)
 TEAM_ONE_ROUND_RUNS = 10
@@ -43,7 +34,7 @@ pytestmark = pytest.mark.orchestration
 
 @pytest.fixture(scope="module")
 def data(bench_options, rows, tmp_path_factory) -> Path:
-    frame = harness.synthetic_or_user_frame(bench_options, rows)
+    frame = datacache.synthetic_or_user_frame(bench_options, rows)
     return wish.write_csv(frame, tmp_path_factory.mktemp("data") / "input.csv")
 
 
@@ -92,7 +83,7 @@ def test_pipeline(
 ):
     with harness.trial(recorder, tool, rows) as record:
         record.user_code = {
-            label: harness.code_lines(text) for label, text in orchestrator.user_code().items()
+            label: code_lines(text) for label, text in orchestrator.user_code().items()
         }
         timed = _timed_runs(
             benchmark,
@@ -123,7 +114,7 @@ def test_pipeline(
 @pytest.mark.parametrize("length", (10, 50))
 def test_chain(benchmark, orchestrator, data, recorder, bench_options, tool, rows, length):
     if length == 50:
-        harness.skip_in_smoke(bench_options, "the 50-task chain")
+        probes.skip_in_smoke(bench_options, "the 50-task chain")
     with harness.trial(recorder, tool, rows) as record:
         runs = [
             run
@@ -146,7 +137,7 @@ def test_chain(benchmark, orchestrator, data, recorder, bench_options, tool, row
 
 
 def test_fanout(orchestrator, data, recorder, timed_runs, bench_options, tool, rows):
-    harness.skip_in_smoke(bench_options, "the sequential run and the fan-out probe")
+    probes.skip_in_smoke(bench_options, "the sequential run and the fan-out probe")
     with harness.trial(recorder, tool, rows) as record:
         # the last timed run of test_pipeline shows whether branches overlapped; a run of
         # its own only when that test did not get that far
@@ -163,7 +154,7 @@ def test_fanout(orchestrator, data, recorder, timed_runs, bench_options, tool, r
         )
         speedup = sequential.usage.wall_seconds / parallel_wall
         record.measures["fan-out speed-up"] = speedup
-        harness.record_probe(
+        probes.record_probe(
             record,
             "parallel fan-out",
             lambda: _overlapping_branches(parallel, sequential.usage.wall_seconds, parallel_wall),
@@ -178,18 +169,18 @@ def _overlapping_branches(parallel, sequential_wall: float, parallel_wall: float
         f"(speed-up {sequential_wall / parallel_wall:.2f}x on this machine)"
     )
     if overlap <= 1:
-        raise harness.Absent(seen)
+        raise probes.Absent(seen)
     return seen
 
 
 def test_faults(orchestrator, data, expected, recorder, bench_options, tool, rows):
-    harness.skip_unless_probing(bench_options, rows)
+    probes.skip_unless_probing(bench_options, rows)
     with harness.trial(recorder, tool, rows) as record:
         failed = orchestrator.run("sales", data, faults={"train": "once", "evaluate": "always"})
-        harness.record_probe(record, "retry", lambda: _retried(failed))
-        harness.record_probe(record, "failure reported", lambda: _failure_reported(failed))
-        harness.record_probe(record, "resume", lambda: _resumed(orchestrator, failed, expected))
-        harness.record_probe(record, "UI reachable", lambda: _ui(orchestrator))
+        probes.record_probe(record, "retry", lambda: _retried(failed))
+        probes.record_probe(record, "failure reported", lambda: _failure_reported(failed))
+        probes.record_probe(record, "resume", lambda: _resumed(orchestrator, failed, expected))
+        probes.record_probe(record, "UI reachable", lambda: _ui(orchestrator))
 
 
 def _ui(orchestrator) -> str:
@@ -198,14 +189,14 @@ def _ui(orchestrator) -> str:
     url = orchestrator.ui_url()
     status = http_status(url)
     if status != 200:
-        raise harness.Absent(f"GET {url} -> HTTP {status}")
+        raise probes.Absent(f"GET {url} -> HTTP {status}")
     return f"GET {url} -> HTTP {status}"
 
 
 def _retried(failed) -> str:
     seen = f"a training task that failed once: {failed.retried()} step(s) succeeded on a retry"
     if failed.retried() < 1:
-        raise harness.Absent(seen)
+        raise probes.Absent(seen)
     return seen
 
 
@@ -215,7 +206,7 @@ def _failure_reported(failed) -> str:
         f"error shown: {failed.outcome.error[:120]!r}"
     )
     if failed.state != "failed" or "injected permanent failure" not in failed.outcome.error:
-        raise harness.Absent(seen)
+        raise probes.Absent(seen)
     return seen
 
 
@@ -229,7 +220,7 @@ def _resumed(orchestrator, failed, expected) -> str:
         f"predictions identical: {same}"
     )
     if not (same and resumed.count("reused") > 0):
-        raise harness.Absent(seen)
+        raise probes.Absent(seen)
     return seen
 
 
@@ -254,7 +245,7 @@ def _cost_table(runs, orchestrator) -> dict:
 
 @pytest.fixture(scope="module")
 def team_data(bench_options, tmp_path_factory) -> Path:
-    frame = harness.synthetic_or_user_frame(bench_options, TEAM_ROWS)
+    frame = datacache.synthetic_or_user_frame(bench_options, TEAM_ROWS)
     return wish.write_csv(frame, tmp_path_factory.mktemp("data") / "input.csv")
 
 
@@ -288,9 +279,9 @@ def test_team_runs(
 ):
     with harness.trial(recorder, tool, rows) as record:
         record.user_code = {
-            label: harness.code_lines(text) for label, text in team_orchestrator.user_code().items()
+            label: code_lines(text) for label, text in team_orchestrator.user_code().items()
         }
-        record.data = dict(harness.DATA_SOURCES.get(TEAM_ROWS, {}))
+        record.data = dict(datacache.DATA_SOURCES.get(TEAM_ROWS, {}))
         idle = team_orchestrator.idle_components_mb()
         rounds = _team_rounds(bench_options, rows)
         with harness.measuring():

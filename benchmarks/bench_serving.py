@@ -25,7 +25,8 @@ from adapters.base import NotRunnable, NotSupported
 from adapters.servers import port_is_free
 from adapters.serving import appkit, browser, load
 from adapters.serving.base import APPS, RELOAD_WAIT
-from benchmarks import harness
+from benchmarks import datacache, harness, probes
+from benchmarks.user_code import code_lines
 
 STAGE = "serving"
 SIZES = (1_600,)  # rows the served model is trained on (the real file's size)
@@ -48,7 +49,7 @@ def model_file(bench_options, rows):
     """(model, path of its pickle): the workload's model trained on this size."""
     from scenarios import model as sales_model
 
-    frame = harness.synthetic_or_user_frame(bench_options, rows)
+    frame = datacache.synthetic_or_user_frame(bench_options, rows)
     model = sales_model.train(sales_model.split(frame), MODEL_CONFIG)
     with tempfile.TemporaryDirectory(prefix="bakeoff-serving-") as scratch:
         path = Path(scratch) / "model.pkl"
@@ -61,13 +62,13 @@ def app(tool, rows, recorder, model_file):
     with harness.opened(recorder, registry.load(STAGE, tool)(model_file[1]), rows) as adapter:
         record = recorder.record(tool, rows)
         record.user_code = {
-            f"apps/{name}": harness.code_lines((APPS / name).read_text(encoding="utf-8"))
+            f"apps/{name}": code_lines((APPS / name).read_text(encoding="utf-8"))
             for name in adapter.app_files
         }
         if not adapter.start_loads_model:
             record.not_equivalent |= {"start to healthy": LAZY_START, "setup": LAZY_START}
         record.details["system_packages"] = list(adapter.system_packages)
-        shared = harness.code_lines((APPS.parent / "appkit.py").read_text(encoding="utf-8"))
+        shared = code_lines((APPS.parent / "appkit.py").read_text(encoding="utf-8"))
         record.details["notes"] = [
             f"Model: scikit-learn pipeline '{MODEL_CONFIG}' from scenarios/model.py, "
             "predicting from a one-row DataFrame with feature names.",
@@ -213,7 +214,7 @@ def test_json_predict(benchmark, app, model_file, recorder, bench_options, tool,
     with harness.trial(recorder, tool, rows) as record:
         inputs = with_price(9.5)
         truth = float(model_file[0].predict(appkit.model_frame(inputs))[0])
-        harness.record_probe(
+        probes.record_probe(
             record, "JSON API for other services", lambda: json_answer(app, inputs, truth)
         )
         try:
@@ -236,7 +237,7 @@ def json_answer(app, inputs: dict, truth: float) -> str:
     """Probe: one POST /predict answers 200 with model.predict's value."""
     status, answer = app.predict_json(inputs)
     if status != 200 or answer.get("prediction") != truth:
-        raise harness.Absent(f"POST /predict answered {status} {answer}; model.predict: {truth}")
+        raise probes.Absent(f"POST /predict answered {status} {answer}; model.predict: {truth}")
     return f"POST /predict answered {status} {answer}"
 
 
@@ -283,7 +284,7 @@ def test_in_process_prediction(benchmark, app, model_file, recorder, bench_optio
     with harness.trial(recorder, tool, rows) as record:
         inputs = with_price(9.5)
         truth = expected(model_file[0], inputs)
-        harness.record_probe(
+        probes.record_probe(
             record, "in-process test client", lambda: in_process_answer(app, inputs, truth)
         )
         try:
@@ -304,23 +305,23 @@ def in_process_answer(app, inputs: dict, truth: str) -> str:
     """Probe: the tool's test client shows model.predict's figure, with no server."""
     shown = app.predict_in_process(inputs)
     if shown != truth:
-        raise harness.Absent(f"the in-process call showed {shown}; model.predict gives {truth}")
+        raise probes.Absent(f"the in-process call showed {shown}; model.predict gives {truth}")
     return f"the in-process call showed {shown}, as model.predict"
 
 
 def test_features(app, chromium, model_file, recorder, bench_options, tool, rows):
     """Probes, each run outside measured operations; probe servers' memory is kept apart."""
-    harness.skip_unless_probing(bench_options, rows)
+    probes.skip_unless_probing(bench_options, rows)
     truth = expected(model_file[0], with_price(9.5))
     with harness.trial(recorder, tool, rows) as record:
-        harness.record_probe(record, "UI without HTML written", lambda: ui_without_html(app))
+        probes.record_probe(record, "UI without HTML written", lambda: ui_without_html(app))
         harness.progress("feature probe: team password")
-        harness.record_probe(
+        probes.record_probe(
             record,
             "login required (team password)",
             lambda: password_protects(app, chromium, truth, record),
         )
-        harness.record_probe(
+        probes.record_probe(
             record,
             "works offline (nothing fetched beyond 127.0.0.1)",
             lambda: works_offline(app, chromium, truth),
@@ -332,7 +333,7 @@ def ui_without_html(app) -> str:
     browser tests used it)."""
     tags = {name: len(HTML_TAG.findall((APPS / name).read_text())) for name in app.app_files}
     if sum(tags.values()):
-        raise harness.Absent(f"HTML tags written by hand: {tags}")
+        raise probes.Absent(f"HTML tags written by hand: {tags}")
     return f"no HTML tag in {', '.join(tags)}: the tool builds the page"
 
 
@@ -347,11 +348,11 @@ def password_protects(app, chromium, truth: str, record) -> str:
             for password in (None, "wrong-" + app.password)
         ]
     record.measures["probe_auth_server_rss_mb"] = round(server.peak_rss_mb, 1)
-    lines = harness.code_lines((APPS / app.auth_file).read_text(encoding="utf-8"))
+    lines = code_lines((APPS / app.auth_file).read_text(encoding="utf-8"))
     if any(visit.shown for visit in refused):
-        raise harness.Absent(f"a visit without the right password predicted: {refused}")
+        raise probes.Absent(f"a visit without the right password predicted: {refused}")
     if allowed.shown != truth:
-        raise harness.Absent(f"with the password the page showed {allowed.shown!r} "
+        raise probes.Absent(f"with the password the page showed {allowed.shown!r} "
                              f"({allowed.seen!r}); model.predict gives {truth}")  # fmt: skip
     without = refused[0]
     return (
@@ -365,17 +366,17 @@ def works_offline(app, chromium, truth: str) -> str:
     the page tries none."""
     shown, outside = browser.predict_offline(chromium, app.url, app.form, {"price": "9.5"})
     if outside:
-        raise harness.Absent(f"the page tried {len(outside)} outside address(es): {outside[:3]}")
+        raise probes.Absent(f"the page tried {len(outside)} outside address(es): {outside[:3]}")
     if shown != truth:
-        raise harness.Absent(f"the page showed {shown!r} offline; model.predict gives {truth}")
+        raise probes.Absent(f"the page showed {shown!r} offline; model.predict gives {truth}")
     return f"page and prediction ({shown}) with outside addresses refused; none was tried"
 
 
 def test_hot_reload(app, chromium, recorder, bench_options, tool, rows):
-    harness.skip_unless_probing(bench_options, rows)
+    probes.skip_unless_probing(bench_options, rows)
     with harness.trial(recorder, tool, rows) as record:
         harness.progress("feature probe: hot reload")
-        harness.record_probe(record, "hot reload", lambda: reloaded(app, chromium, record))
+        probes.record_probe(record, "hot reload", lambda: reloaded(app, chromium, record))
 
 
 def reloaded(app, chromium, record) -> str:
@@ -384,7 +385,7 @@ def reloaded(app, chromium, record) -> str:
     record.measures["probe_reload_server_rss_mb"] = round(outcome.server_rss_mb, 1)
     if outcome.seconds is None:
         note = f"; {outcome.log_note}" if outcome.log_note else ""
-        raise harness.Absent(f"{outcome.flags}: no change {RELOAD_WAIT:.0f} s on{note}")
+        raise probes.Absent(f"{outcome.flags}: no change {RELOAD_WAIT:.0f} s on{note}")
     return f"{outcome.flags}: the edit was served {outcome.seconds:.1f} s later"
 
 

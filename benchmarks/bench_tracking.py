@@ -17,28 +17,16 @@ from dataclasses import dataclass
 
 import pytest
 
-from adapters import registry
+from adapters import registry, setups
 from adapters.base import AdapterError, NotSupported
-from benchmarks import harness, tracking_probes
-from benchmarks.user_code import operation_source
+from benchmarks import datacache, harness, probes, tracking_probes
+from benchmarks.user_code import code_lines, operation_source, tool_imports
 from reports.results import TOOL_ERRORS
 
 STAGE = "tracking"
 SIZES = (1_600,)  # rows the model is trained on; tracking costs do not grow with them
 QUICK_SIZES = (1_600,)
 REPEATS = 5
-# the team topology: sizes are concurrent client processes, each doing a day of work on
-# one shared store. Neptune is left out: offline it only appends to a local log that no
-# other process reads, so there is nothing a team could share and nothing to read back.
-VARIANTS = {
-    "team": {
-        "sizes": (1, 4, 16),
-        "quick": (1, 4),
-        "unit": "concurrent clients",
-        "tools": ("mlflow+postgresql", "mlflow+sqlite", "trackio", "baseline"),
-        "programs": ("postgres",),  # system programs the set-up runs (in its trials' key)
-    }
-}
 TEAM_MAX_ROUNDS = 3  # rounds of the team's day per size (fewer with --repeats below 3)
 THROUGHPUT_POINTS = (1_000, 10_000, 100_000)
 STORAGE_RUNS = 10
@@ -93,7 +81,7 @@ def trained(bench_options, rows, tmp_path_factory):
     """(split, model, data file): the workload's forest model, trained once."""
     from scenarios import model
 
-    frame = harness.synthetic_or_user_frame(bench_options, rows)
+    frame = datacache.synthetic_or_user_frame(bench_options, rows)
     data_file = tmp_path_factory.mktemp("data") / "wish.csv"
     frame.to_csv(data_file, index=False)
     split = model.split(frame)
@@ -141,7 +129,7 @@ def _user_code(tracker, features: dict) -> dict[str, int]:
           if features[probe]["answer"] != "not supported"),
     ]  # fmt: skip
     source = operation_source(type(tracker), supported)
-    return {f"tracking calls for {len(supported)} operations (Python)": harness.code_lines(source)}
+    return {f"tracking calls for {len(supported)} operations (Python)": code_lines(source)}
 
 
 def _timing(recorder, tracker, rows: int, operation: str, benchmark) -> None:
@@ -287,7 +275,7 @@ def test_storage_after_runs(tracker, trained, recorder, tool, rows):
 def test_default_server(tracker, recorder, bench_options, tool, rows, tmp_path):
     """MLflow only: the server with default settings, started once beside the lean one after
     the measured operations; its start time and memory are measures of their own."""
-    harness.skip_in_smoke(bench_options, "the default server's measures")
+    probes.skip_in_smoke(bench_options, "the default server's measures")
     if tool != "mlflow_server":
         pytest.skip("only the MLflow server mode has a default server to measure")
     from adapters.tracking.mlflow import measure_default_server
@@ -307,7 +295,7 @@ def test_default_server(tracker, recorder, bench_options, tool, rows, tmp_path):
 
 def test_log_model_as_first_written(tracker, trained, recorder, bench_options, tool, rows):
     """MLflow only: the bare ``log_model(model, name=...)`` call, whose outcome is a finding."""
-    harness.skip_in_smoke(bench_options, "the bare log_model finding")
+    probes.skip_in_smoke(bench_options, "the bare log_model finding")
     if "log_model_default" not in tracker.operations:
         pytest.skip(f"{tool} has one way to log a model")
     with harness.trial(recorder, tool, rows) as record:
@@ -328,7 +316,7 @@ def test_log_model_as_first_written(tracker, trained, recorder, bench_options, t
 def test_ui_probe(tracker, recorder, bench_options, tool, rows):
     """Last: the UI probe, after every measured operation of this tool (a UI server it
     starts never runs beside them)."""
-    harness.skip_unless_probing(bench_options, rows)
+    probes.skip_unless_probing(bench_options, rows)
     with harness.trial(recorder, tool, rows) as record:
         tracking_probes.probe_ui(record, tracker)
 
@@ -343,7 +331,7 @@ def team_model(bench_options, tmp_path_factory):
 
     from scenarios import model
 
-    split = model.split(harness.synthetic_or_user_frame(bench_options, SIZES[0]))
+    split = model.split(datacache.synthetic_or_user_frame(bench_options, SIZES[0]))
     path = tmp_path_factory.mktemp("team") / "model.joblib"
     joblib.dump(model.train(split, "forest"), path)
     return path
@@ -356,8 +344,8 @@ def team_store(tool, rows, recorder):
 
     store = team.store(tool)
     with harness.trial(recorder, tool, rows) as record:
-        package = registry.lookup(STAGE, harness.base_tool(tool)).modules[0]
-        record.tool_imports = harness.tool_imports(store.tracker, package.split(".")[0])
+        package = registry.lookup(STAGE, setups.base_tool(tool)).modules[0]
+        record.tool_imports = tool_imports(store.tracker, package.split(".")[0])
         try:
             with harness.measuring():
                 store.__enter__()
@@ -378,7 +366,7 @@ def test_team_day_of_work(team_store, team_model, recorder, bench_options, tool,
 
     rounds = min(bench_options.repeats, TEAM_MAX_ROUNDS)
     with harness.trial(recorder, tool, rows) as record:
-        record.data = dict(harness.DATA_SOURCES.get(SIZES[0], {}))
+        record.data = dict(datacache.DATA_SOURCES.get(SIZES[0], {}))
         harness.progress(f"{rows} clients: starting, untimed warm-up days first")
         walls, days = [], []
         with (
@@ -454,9 +442,9 @@ def _team_notes(record, store, count: int, rounds: int, clients) -> None:
     )
     source = operation_source(store.tracker, list(team.CALLS))
     label = f"tracking calls for {len(team.CALLS)} operations (Python)"
-    record.user_code[label] = harness.code_lines(source)
+    record.user_code[label] = code_lines(source)
     for label, text in store.user_config().items():
-        record.user_code[label] = harness.code_lines(text)
+        record.user_code[label] = code_lines(text)
     for call, reason in store.tracker.not_equivalent.items():
         for quantile in ("p50", "p99"):
             record.not_equivalent[f"{call}_{quantile}_ms"] = reason

@@ -5,39 +5,19 @@ from __future__ import annotations
 import re
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
-from adapters import registry
-from benchmarks import harness
-
-if TYPE_CHECKING:
-    import pandas as pd
+from adapters import registry, setups
+from benchmarks import datacache, harness, probes, spark_workload
+from benchmarks.user_code import code_lines
 
 STAGE = "validation"
 SIZES = (1_600, 100_000, 1_000_000)
 QUICK_SIZES = (2_000,)
 REPEATS = 5
-# the same rules on Spark; the pandas tools read the same Parquet at 1M rows (the crossover)
-VARIANTS = {
-    "spark": {
-        "sizes": (1_000_000, 10_000_000),
-        "quick": (100_000,),
-        "unit": "rows",
-        "tools": (
-            "baseline+spark",
-            "pandera+spark",
-            "great_expectations+spark",
-            "baseline+pandas",
-            "pandera+pandas",
-        ),
-        "programs": ("java",),  # system programs the set-up runs (in its trials' key)
-    }
-}
 PANDAS_CROSSOVER_MAX_ROWS = 1_000_000
 SPARK_ONE_ROUND_ROWS = 10_000_000
-PARQUET_CHUNK_ROWS = 1_000_000
 
 pytestmark = pytest.mark.validation
 
@@ -47,7 +27,7 @@ def workload(bench_options, rows):
     """(frame as given, clean frame, defective frame, ground truth) for this size."""
     from scenarios import defects
 
-    frame = harness.synthetic_or_user_frame(bench_options, rows)
+    frame = datacache.synthetic_or_user_frame(bench_options, rows)
     clean = frame.drop_duplicates().reset_index(drop=True)
     defective, truth = defects.inject_defects(clean)
     return frame, clean, defective, truth
@@ -77,12 +57,11 @@ def test_validate(benchmark, validator, workload, recorder, bench_options, tool,
         record.details["tables"] = [per_kind_table(_pairs(findings) - already, truth)]
         record.details["non_default_settings"] = list(validator.non_default_settings)
         record.user_code = {
-            label: harness.code_lines(source)
-            for label, source in type(validator).user_code().items()
+            label: code_lines(source) for label, source in type(validator).user_code().items()
         }
         # once per tool: what the data as given holds, and the features
-        if harness.probes_here(bench_options, rows):
-            with harness.answers(record):
+        if probes.probes_here(bench_options, rows):
+            with probes.answers(record):
                 given = validator.validate(frame)
                 table = findings_table("Findings on the data as given", given)
                 record.details["tables"].append(table)
@@ -116,14 +95,14 @@ def _probe_features(record, validator, clean, defective, truth) -> None:
 
     with tempfile.TemporaryDirectory() as scratch:
         html = Path(scratch) / "report.html"
-        harness.record_probe(
+        probes.record_probe(
             record,
             "HTML report for people",
             lambda: report_shows_each_rule(
                 validator.html_report(defective, html), validator, defective, truth
             ),
         )
-    harness.record_probe(
+    probes.record_probe(
         record,
         "infers rules from data",
         lambda: inferred_rules_catch_defects(validator, clean, defective, truth),
@@ -133,7 +112,7 @@ def _probe_features(record, validator, clean, defective, truth) -> None:
 def report_shows_each_rule(page: Path, validator, defective, truth) -> str:
     """What a validation report must show a person, whichever tool wrote it: every rule
     named (its column) with how many rows break it, and examples of the failing values
-    (for rules on one column's values). Raises ``harness.Absent`` naming what is missing."""
+    (for rules on one column's values). Raises ``probes.Absent`` naming what is missing."""
     text = visible_text(page.read_text(encoding="utf-8"))
     counts = {f.rule: f.count for f in validator.validate(defective)}
     missing = []
@@ -150,7 +129,7 @@ def report_shows_each_rule(page: Path, validator, defective, truth) -> str:
                 missing.append(f"{rule.kind}: no failing value (e.g. {bad[0]!r}) shown")
     if missing:
         summary = f"{len(missing)} of {len(validator.rules)} rules fall short: "
-        raise harness.Absent(summary + "; ".join(missing))
+        raise probes.Absent(summary + "; ".join(missing))
     return (
         f"{page.stat().st_size:,} bytes of HTML naming all {len(validator.rules)} rules "
         "with their failing-row counts and examples of the failing values"
@@ -218,7 +197,7 @@ def inferred_rules_catch_defects(validator, clean, defective, truth) -> str:
     """Rules a tool infers from clean data must accept that data and flag injected defects."""
     own = validator.infer_rules(clean, clean)
     if own.rows:
-        raise harness.Absent(
+        raise probes.Absent(
             f"the {own.checks} inferred checks reject {len(own.rows)} rows of the frame "
             "they were inferred from"
         )
@@ -226,7 +205,7 @@ def inferred_rules_catch_defects(validator, clean, defective, truth) -> str:
     defect_rows = {row for _, row in truth}
     caught = set(found.rows) & defect_rows
     if not caught:
-        raise harness.Absent(
+        raise probes.Absent(
             f"the {found.checks} inferred checks flag none of the {len(defect_rows)} rows "
             "with injected defects"
         )
@@ -297,102 +276,8 @@ def findings_table(title: str, findings) -> dict:
 @pytest.fixture(scope="module")
 def parquet_workload(bench_options, rows):
     """The defective and clean frames of ``rows`` rows as Parquet (with ``row_id``) and the
-    injected defects; synthetic ones are cached like ``harness.cached_synthetic``."""
-    import tempfile
-
-    from adapters.validation.spark import workload
-
-    if bench_options.data:
-        folder = Path(tempfile.mkdtemp(prefix="bakeoff-parquet-"))
-        frame = harness.synthetic_or_user_frame(bench_options, rows)
-        return _written(lambda: workload.write([frame], folder), folder)
-    folder = _parquet_cache(rows)
-    if not (folder / "made.json").exists():
-        scratch = Path(tempfile.mkdtemp(prefix=f"{folder.name}.", dir=folder.parent))
-        _written(lambda: workload.write(_synthetic_chunks(rows), scratch), scratch)
-        try:
-            scratch.rename(folder)  # atomic: a concurrent trial sees all or nothing
-        except OSError:  # another trial wrote it first
-            import shutil
-
-            shutil.rmtree(scratch)
-    harness.synthetic_source(rows)
-    return workload.Workload(folder)
-
-
-def _parquet_cache(rows: int) -> Path:
-    import hashlib
-    import inspect
-
-    from adapters.validation.spark import workload
-    from scenarios import defects, wish
-
-    sources = [Path(s).read_bytes() for s in (wish.__file__, defects.__file__, workload.__file__)]
-    sources += [inspect.getsource(f).encode() for f in (_synthetic_chunks, _renumbered)]
-    code = hashlib.sha256(b"".join(sources)).hexdigest()[:12]
-    folder = harness.data_cache() / f"wish-{code}-{rows}-parquet"
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _synthetic_chunks(rows: int):
-    """The synthetic frame, a million rows at a time, so ten million rows are written in
-    bounded memory; up to a million, the cached frame. Above a million each chunk is the
-    cached million-row frame again under its own product ids and, in ``workload.write``,
-    with its own injected defects: generating ten distinct millions took about an hour
-    here, this takes a minute. Validation cost does not depend on how varied the values
-    are; the record's details say how the rows were made. See ``_renumbered``."""
-    if rows <= PARQUET_CHUNK_ROWS:
-        yield harness.cached_synthetic(rows)
-        return
-    million = harness.cached_synthetic(PARQUET_CHUNK_ROWS)
-    for number, start in enumerate(range(0, rows, PARQUET_CHUNK_ROWS)):
-        harness.progress(f"writing rows {start:,} to {start + PARQUET_CHUNK_ROWS:,}")
-        yield _renumbered(million.head(rows - start), number)
-
-
-def _renumbered(chunk: pd.DataFrame, number: int) -> pd.DataFrame:
-    """Copy ``number`` of the million-row frame: the first byte of every product id
-    XOR ``number`` (a one-to-one map, so ids stay valid and distinct, and copy ``number``
-    never gives an id another copy gives), and the product URL and picture follow the new
-    id. No row of one copy equals a row of another under the duplicate rule (all
-    columns), even where a defect later overwrites or removes the product id: the URL
-    still differs. Replacing the byte instead (the first version) left the rows whose id
-    already started with it unchanged, 1 in 256, and the duplicate rule rightly flagged
-    about 32,000 of them at 10M rows."""
-    if number >= 256:
-        raise ValueError("at most 256 copies of the million-row frame (25.6M rows)")
-    chunk = chunk.copy()
-    if not number:
-        return chunk
-    ids = chunk["product_id"].astype("string")
-    first = ids.str.slice(0, 2).map(
-        lambda byte: f"{int(byte, 16) ^ number:02x}", na_action="ignore"
-    )
-    renumbered = (first + ids.str.slice(2)).where(ids.notna(), None)
-    page = renumbered.fillna(f"copy-{number}")  # a page of its own without an id too
-    chunk["product_id"] = renumbered
-    chunk["product_url"] = "https://www.wish.com/c/" + page
-    chunk["product_picture"] = "https://contestimg.wish.com/api/webimage/" + page + "-medium.jpg"
-    return chunk
-
-
-def _written(write, folder: Path):
-    """Run ``write``; note how long it took and how big the files are in ``made.json``."""
-    import json
-    import time
-
-    started = time.perf_counter()
-    work = write()
-    made = {
-        "written_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "generation_seconds": round(time.perf_counter() - started, 1),
-        "rows": work.rows(),
-        "parquet_mb": round(sum(p.stat().st_size for p in folder.glob("*")) / 1e6, 1),
-        "defective_parquet_mb": round(work.defective.stat().st_size / 1e6, 1),
-    }
-    (folder / "made.json").write_text(json.dumps(made), encoding="utf-8")
-    return work
+    injected defects; synthetic ones are cached like ``datacache.cached_synthetic``."""
+    return spark_workload.prepare(bench_options, rows)
 
 
 @pytest.fixture(scope="module")
@@ -429,7 +314,7 @@ def spark_validator(tool, rows, recorder, spark):
     from adapters.base import NotRunnable
     from adapters.validation.spark import load
 
-    base = harness.base_tool(tool)
+    base = setups.base_tool(tool)
     with harness.trial(recorder, tool, rows):  # a tool that cannot run here is recorded
         if spark is None and rows > PANDAS_CROSSOVER_MAX_ROWS:
             raise NotRunnable(
@@ -468,7 +353,7 @@ def test_spark_validate(
         _score_spark(record, findings, on_clean, truth, returns_rows)
         median = record.timings.get("validate", {}).get("median")
         record.measures["rows_per_second"] = work.rows() / median if median else None
-        record.details["workload"] = _made(work)
+        record.details["workload"] = spark_workload.made(work)
         record.details["non_default_settings"] = list(validator.non_default_settings) + (
             session.non_default_settings() if hasattr(validator, "spark") else []
         )
@@ -478,8 +363,7 @@ def test_spark_validate(
         ]
         record.details["tables"] = [t for t in record.details["tables"] if t]
         record.user_code = {
-            label: harness.code_lines(source)
-            for label, source in type(validator).user_code().items()
+            label: code_lines(source) for label, source in type(validator).user_code().items()
         }
         if not returns_rows:
             record.not_equivalent["validate"] = (
@@ -487,7 +371,7 @@ def test_spark_validate(
                 "each check at the first failing row (filter(...).limit(1).count()) and "
                 "returns an error summary per check, so finding the rows is a second query"
             )
-        harness.record_probe(
+        probes.record_probe(
             record, "names every failing row", lambda: names_every_row(findings, truth)
         )
     assert record.correctness["rules_recall"] == 1.0, "the validator missed a broken rule"
@@ -514,7 +398,7 @@ def names_every_row(findings, truth) -> str:
     named = _pairs(findings) & set(truth)
     if len(named) < len(truth):
         broken = sorted({f.rule for f in findings})
-        raise harness.Absent(
+        raise probes.Absent(
             f"{len(broken)} rules reported broken, {len(named)} of {len(truth)} injected "
             f"defect rows named ({sum(f.count for f in findings)} rows returned in all)"
         )
@@ -527,9 +411,3 @@ def returned_table(findings) -> dict:
         "columns": ["rule", "column", "rows named"],
         "rows": [[f.rule, f.column or "(row)", f.count or "none (rule failed)"] for f in findings],
     }
-
-
-def _made(work) -> dict:
-    import json
-
-    return json.loads((work.folder / "made.json").read_text(encoding="utf-8"))

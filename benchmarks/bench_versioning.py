@@ -25,8 +25,8 @@ import pytest
 from adapters import registry
 from adapters.base import AdapterError, NotRunnable, NotSupported
 from adapters.versioning.base import DATA_FILE, directory_bytes, file_digest
-from benchmarks import harness
-from benchmarks.user_code import operation_source
+from benchmarks import datacache, harness, probes
+from benchmarks.user_code import code_lines, operation_source
 
 STAGE = "versioning"
 SIZES = (1_600, 100_000, 1_000_000)
@@ -81,8 +81,8 @@ def version_files(bench_options, rows):
         with tempfile.TemporaryDirectory(prefix="bakeoff-history-") as folder:
             yield _write_history(bench_options, rows, count, Path(folder))
         return
-    harness.synthetic_source(rows)
-    folder = harness.cached_folder(
+    datacache.synthetic_source(rows)
+    folder = datacache.cached_folder(
         f"history-{rows}-{count}",
         (history.__file__, wish.__file__),
         lambda folder: _write_history(bench_options, rows, count, folder),
@@ -93,7 +93,7 @@ def version_files(bench_options, rows):
 def _write_history(bench_options, rows: int, count: int, folder: Path) -> list[VersionFile]:
     from scenarios import history
 
-    frame = harness.synthetic_or_user_frame(bench_options, rows)
+    frame = datacache.synthetic_or_user_frame(bench_options, rows)
     files = []
     for version in history.history(frame, versions=count):
         harness.progress(f"writing version '{version.name}'")
@@ -166,7 +166,7 @@ def test_restore(benchmark, versioner, version_files, recorder, state, tool, row
         if record.status != "ok":
             pytest.skip(f"not run: {record.reason}")
         exact: list[bool] = []
-        probed = harness.probe(lambda: _restore_each(versioner, ids, version_files, exact))
+        probed = probes.probe(lambda: _restore_each(versioner, ids, version_files, exact))
         if probed["answer"] == "not supported":
             _unsupported(record, state, "restore exact bytes", probed)
         state["features"]["restore exact bytes"] = probed
@@ -195,7 +195,7 @@ def test_teammate_clone(
         if record.status != "ok":
             pytest.skip(f"not run: {record.reason}")
         before = len(versioner.executed)
-        probed = harness.probe(lambda: _clone_probe(versioner, ids, version_files, next(fresh)))
+        probed = probes.probe(lambda: _clone_probe(versioner, ids, version_files, next(fresh)))
         if probed["answer"] == "not supported":
             _unsupported(record, state, "teammate clone from the remote", probed)
         state["features"]["teammate clone from the remote"] = probed
@@ -256,11 +256,11 @@ def test_features(versioner, version_files, recorder, state, bench_options, tool
         ),
         "damaged remote object is an error": lambda: _damage_probe(versioner, ids),
     }
-    if harness.probes_here(bench_options, rows):
-        with harness.answers(record):
+    if probes.probes_here(bench_options, rows):
+        with probes.answers(record):
             features = state["features"]
             for name, exercise in probes.items():
-                features[name] = harness.probe(exercise)
+                features[name] = probes.probe(exercise)
             record.features = {name: features[name] for name in sorted(features)}
     record.user_code = _user_code(versioner)
     record.details.setdefault("tables", []).append(_commands_table(state.get("commands", {})))
@@ -270,11 +270,11 @@ def test_features(versioner, version_files, recorder, state, bench_options, tool
 def _user_code(versioner) -> dict[str, int]:
     """Lines a user keeps for the tool: its config files in the repository, and the Python
     a user writes where the tool is driven from Python (the baseline: the whole store)."""
-    lines = {name: harness.code_lines(text) for name, text in versioner.user_files().items()}
+    lines = {name: code_lines(text) for name, text in versioner.user_files().items()}
     if versioner.python_operations:
         source = operation_source(type(versioner), list(versioner.python_operations))
         label = f"Python for {', '.join(versioner.python_operations)}"
-        lines[label] = harness.code_lines(source)
+        lines[label] = code_lines(source)
     return lines
 
 
@@ -315,14 +315,14 @@ def _restore_each(versioner, ids: list[str], files: list[VersionFile], exact: li
         )
     evidence = f"{sum(exact)} of {len(ids)} versions restored with equal sha256"
     if not all(exact):
-        raise harness.Absent(evidence)
+        raise probes.Absent(evidence)
     return evidence
 
 
 def _clone_probe(versioner, ids: list[str], files: list[VersionFile], destination) -> str:
     restored = versioner.clone_restore(ids[0], destination)
     if file_digest(restored) != files[0].sha256:
-        raise harness.Absent("the oldest version, from a fresh clone, has a different sha256")
+        raise probes.Absent("the oldest version, from a fresh clone, has a different sha256")
     return "the oldest version, from a fresh clone, has the original sha256"
 
 
@@ -336,7 +336,7 @@ def _read_probe(versioner, ids, files) -> str:
 
     digest = hashlib.sha256(versioner.read_version(ids[0])).hexdigest()
     if digest != files[0].sha256:
-        raise harness.Absent("the oldest version read back with a different sha256")
+        raise probes.Absent("the oldest version read back with a different sha256")
     return "oldest version read without checkout; sha256 equal"
 
 
@@ -344,7 +344,7 @@ def _diff_probe(versioner, ids) -> str:
     changed, same = versioner.diff(ids[0], ids[1]), versioner.diff(ids[0], ids[0])
     evidence = f"changed: {changed}; unchanged: {same}"
     if changed != [DATA_FILE] or same != []:
-        raise harness.Absent(evidence)
+        raise probes.Absent(evidence)
     return evidence
 
 
@@ -354,7 +354,7 @@ def _lineage_probe(versioner, ids, files) -> str:
     run_record.write_text(json.dumps({"model": "sales", "data_version": ids[0]}))
     version = json.loads(run_record.read_text())["data_version"]
     if file_digest(versioner.restore(version)) != files[0].sha256:
-        raise harness.Absent(f"run record -> {version[:12]} -> a different sha256")
+        raise probes.Absent(f"run record -> {version[:12]} -> a different sha256")
     return f"run record -> {version[:12]} -> sha256 equal"
 
 
@@ -364,7 +364,7 @@ def _offline_probe(versioner, ids, files) -> str:
     try:
         _clone_probe(versioner, ids, files, destination)
     except NotSupported as error:
-        raise harness.Absent(f"commits offline, but cannot give a version back: {error}") from None
+        raise probes.Absent(f"commits offline, but cannot give a version back: {error}") from None
     finally:
         shutil.rmtree(destination, ignore_errors=True)
     return "committed and restored from the remote with no server and no network"
@@ -382,7 +382,7 @@ def _dedup_probe(versioner, files: list[VersionFile]) -> str:
         f"{grown:,} bytes"
     )
     if grown >= files[0].size / 2:
-        raise harness.Absent(evidence)
+        raise probes.Absent(evidence)
     return evidence
 
 
@@ -399,9 +399,9 @@ def _gc_probe(versioner, ids: list[str], files: list[VersionFile]) -> str:
         shutil.rmtree(destination, ignore_errors=True)
     evidence = f"the remote went from {before:,} to {after:,} bytes, keeping the newest version"
     if not same:
-        raise harness.Absent(f"{evidence}, which then came back with a different sha256")
+        raise probes.Absent(f"{evidence}, which then came back with a different sha256")
     if after >= before:
-        raise harness.Absent(f"{evidence}: nothing was freed")
+        raise probes.Absent(f"{evidence}: nothing was freed")
     return f"{evidence}, which still comes back exact"
 
 
@@ -417,7 +417,7 @@ def _damage_probe(versioner, ids) -> str:
         restored = versioner.clone_restore(ids[-1], destination)
     except AdapterError as error:
         return str(error)
-    raise harness.Absent(f"no error: a {restored.stat().st_size}-byte file was handed over")
+    raise probes.Absent(f"no error: a {restored.stat().st_size}-byte file was handed over")
 
 
 def _history_table(files: list[VersionFile]) -> dict:

@@ -1,6 +1,6 @@
 """Judging the CI/CD feature probes: what the attempts of ``Runner.exercise(feature)``
 must show for a yes. Each judge returns the evidence of a yes or raises
-``harness.Absent`` with what was seen; ``harness.record_probe`` turns that into the
+``probes.Absent`` with what was seen; ``probes.record_probe`` turns that into the
 answer (and a tool's NotSupported or AdapterError into theirs)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from adapters.cicd import base
 from adapters.cicd.base import Attempt, ProbeRun
-from benchmarks import harness
+from benchmarks import probes
 
 
 def exercise(runner, feature: str) -> Callable[[], str]:
@@ -34,9 +34,9 @@ def verdict(attempt: Attempt) -> str:
 def branch_filter(run: ProbeRun) -> str:
     elsewhere, main = run.attempts
     if elsewhere.marks:
-        raise harness.Absent(f"it ran for the push to branch feature ({verdict(elsewhere)})")
+        raise probes.Absent(f"it ran for the push to branch feature ({verdict(elsewhere)})")
     if main.returncode != 0 or not main.marks:
-        raise harness.Absent(f"it did not run for the push to main either ({verdict(main)}: "
+        raise probes.Absent(f"it did not run for the push to main either ({verdict(main)}: "
                              f"{said(main)})")  # fmt: skip
     return f"no run for the push to branch feature ({verdict(elsewhere)}); {verdict(main)}"
 
@@ -45,11 +45,11 @@ def cache(run: ProbeRun) -> str:
     first, second = run.attempts
     for attempt in run.attempts:
         if attempt.returncode != 0:
-            raise harness.Absent(f"{verdict(attempt)}: {said(attempt)}")
+            raise probes.Absent(f"{verdict(attempt)}: {said(attempt)}")
     if "miss" not in first.marks:
-        raise harness.Absent(f"run 1 did not build the cache ({verdict(first)})")
+        raise probes.Absent(f"run 1 did not build the cache ({verdict(first)})")
     if "miss" in second.marks:
-        raise harness.Absent(f"run 2 did not find what run 1 cached ({verdict(second)})")
+        raise probes.Absent(f"run 2 did not find what run 1 cached ({verdict(second)})")
     reused = "its step found the cache" if second.marks else "the cached step was skipped"
     return f"{verdict(first)}; {verdict(second)}: {reused}"
 
@@ -57,11 +57,11 @@ def cache(run: ProbeRun) -> str:
 def artefact_upload(run: ProbeRun) -> str:
     (job,) = run.attempts
     if job.returncode != 0 or not job.marks:
-        raise harness.Absent(f"the job failed ({verdict(job)}): {said(job)}")
+        raise probes.Absent(f"the job failed ({verdict(job)}): {said(job)}")
     written = job.marks[-1]
     where = [path for path, sha in run.collected.items() if sha == written]
     if not where:
-        raise harness.Absent(
+        raise probes.Absent(
             f"nothing collected: the job wrote build/{base.ARTEFACT_NAME} (exit 0) and no copy "
             f"of it is outside the job's workspace ({len(run.collected)} other files named so)"
         )
@@ -85,7 +85,7 @@ def secrets(run: ProbeRun) -> str:
         "masked in the output" if masked else
         ("printed in clear in the output" if shown else "the step's output is not shown"),
     ]  # fmt: skip
-    raise harness.Absent(f"the secret {seen[0]}, {seen[1]}")
+    raise probes.Absent(f"the secret {seen[0]}, {seen[1]}")
 
 
 def schedule(run: ProbeRun) -> str:
@@ -94,11 +94,11 @@ def schedule(run: ProbeRun) -> str:
             return f"{attempt.label}: a run started without any trigger ({verdict(attempt)})"
     demand = [a for a in run.attempts if a.triggered]
     if demand and demand[0].marks and not any(a.left_running for a in demand):
-        raise harness.Absent(
+        raise probes.Absent(
             f"no clock: the pipeline ran only when invoked ({verdict(demand[0])}) and no process "
             "of the system stayed running after it returned"
         )
-    raise harness.Absent(
+    raise probes.Absent(
         "no run started without a trigger: " + "; ".join(map(verdict, run.attempts))
     )
 
@@ -107,7 +107,7 @@ def retry(run: ProbeRun) -> str:
     (job,) = run.attempts
     if job.returncode == 0 and job.marks == ("fail", "pass"):
         return f"the flaky step failed, was run again by the system and passed ({verdict(job)})"
-    raise harness.Absent(f"not retried: {verdict(job)}: {said(job)}")
+    raise probes.Absent(f"not retried: {verdict(job)}: {said(job)}")
 
 
 JUDGES: dict[str, Callable[[ProbeRun], str]] = {

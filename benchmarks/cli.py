@@ -236,12 +236,12 @@ def _variant(args) -> str:
 
 def _stages_with(variant: str, stages, asked: str) -> tuple[str, ...]:
     """The stages that have ``variant``; a named stage without it is refused."""
-    from benchmarks import runner
+    from adapters import setups
 
-    having = tuple(s for s in stages if variant in runner.stage_variants(s))
+    having = tuple(s for s in stages if variant in setups.of_stage(s))
     if not having:
         option = "--topology team" if variant == "team" else "--engine spark"
-        offered = [s for s in registry_stages() if variant in runner.stage_variants(s)]
+        offered = [s for s in registry_stages() if variant in setups.of_stage(s)]
         raise UsageError(
             f"the {asked} stage has no {option} set-up; stages that have one: "
             f"{', '.join(offered) or 'none'}."
@@ -258,20 +258,15 @@ def registry_stages() -> tuple[str, ...]:
 def _tools(stage: str, variant: str, chosen: tuple[str, ...]) -> tuple[str, ...]:
     """The tools of one plan: --tools (checked), or every tool of the stage or variant; in a
     variant, 'mlflow' chooses each of its set-ups ('mlflow+postgresql', 'mlflow+sqlite')."""
-    from adapters import registry
-    from benchmarks import runner
+    from adapters import registry, setups
 
-    offered = (
-        tuple(runner.stage_variants(stage)[variant]["tools"])
-        if variant
-        else tuple(registry.tools(stage))
-    )
+    offered = tuple(setups.lookup(stage, variant).tools if variant else registry.tools(stage))
     if not chosen:
         return offered
     tools = []
     for name in chosen:
-        registry.lookup(stage, name.split("+", 1)[0])  # UnknownTool for a typo
-        matches = [t for t in offered if t == name or t.split("+", 1)[0] == name]
+        registry.lookup(stage, setups.base_tool(name))  # UnknownTool for a typo
+        matches = [t for t in offered if t == name or setups.base_tool(t) == name]
         if not matches:
             raise UsageError(
                 f"{stage}.{name} has no {variant} set-up; choose from {', '.join(offered)}."
@@ -355,15 +350,14 @@ def _closing_lines(run_file, args, folder: Path) -> None:
 
 def _force(args, plans):
     """--force as a reuse.Force; a name that is no stage or tool of this run is refused."""
+    from adapters import setups
     from benchmarks.reuse import Force
 
     if args.force is None:
         return Force()
     names = frozenset(n.strip() for n in args.force.split(",") if n.strip()) or frozenset({"all"})
     known = {"all", *(p.stage for p in plans)}
-    known |= {
-        f"{p.stage}.{t}" for p in plans for t in (*p.tools, *(t.split("+")[0] for t in p.tools))
-    }
+    known |= {f"{p.stage}.{t}" for p in plans for t in (*p.tools, *map(setups.base_tool, p.tools))}
     unknown = sorted(names - known)
     if unknown:
         raise UsageError(
@@ -446,11 +440,11 @@ def _budget(args) -> float | None:
 
 def _refuse_missing(plans) -> None:
     """Tools named with --tools must be installed; by default missing ones become 'not run'."""
-    from adapters import registry
+    from adapters import registry, setups
 
     for plan in plans:
         for tool in plan.tools:
-            reason = registry.missing(plan.stage, tool.split("+", 1)[0])
+            reason = registry.missing(plan.stage, setups.base_tool(tool))
             if reason:
                 raise UsageError(f"{plan.stage}.{tool} cannot run here: {reason}.")
 

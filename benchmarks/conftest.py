@@ -2,21 +2,20 @@
 
 A benchmark module declares ``STAGE``, ``SIZES`` (default row counts) and ``REPEATS``;
 its tests then receive ``tool`` and ``rows`` parameters from the registry and options.
-A module may also declare ``VARIANTS``: other set-ups of the stage, e.g.
-``{"team": {"sizes": (1, 4, 16), "quick": (1, 4), "unit": "concurrent clients",
-"tools": ("mlflow+postgresql", ...)}}``. Tests marked ``@pytest.mark.variant("team")`` run
-only with ``--variant=team``, and unmarked tests only without ``--variant``.
+A stage may also have other set-ups (adapters/setups.py: ``team``, ``spark``), each with
+its tools, sizes and unit. Tests marked ``@pytest.mark.variant("team")`` run only with
+``--variant=team``, and unmarked tests only without ``--variant``.
 """
 
 import os
 
 import pytest
 
-from benchmarks import harness, ledger
+from benchmarks import harness, ledger, options, probes
 
 
-def _options(config, module) -> harness.Options:
-    return harness.options(config, module)
+def _options(config, module) -> options.Options:
+    return options.from_config(config, module)
 
 
 def pytest_configure(config):
@@ -41,11 +40,11 @@ def pytest_collection_modifyitems(config, items):
 def pytest_generate_tests(metafunc):
     if hasattr(metafunc.module, "STAGE"):
         opts = _options(metafunc.config, metafunc.module)
-        harness.parametrize(metafunc, metafunc.module.STAGE, opts)
+        options.parametrize(metafunc, metafunc.module.STAGE, opts)
 
 
 @pytest.fixture(scope="module")
-def bench_options(request) -> harness.Options:
+def bench_options(request) -> options.Options:
     return _options(request.config, request.module)
 
 
@@ -67,9 +66,9 @@ def pytest_sessionfinish(session):
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item):
     """The test body's time, outside measured operations, is the trial's checks and probes;
-    what a body that answers (``harness.answering``) adds to its record are answers."""
+    what a body that answers (``probes.answering``) adds to its record are answers."""
     record = _record(item, create=False)  # its fixtures made it, where a test answers
-    with harness.counting_checks(), harness.answers(record, declared=False):
+    with harness.counting_checks(), probes.answers(record, declared=False):
         yield
 
 

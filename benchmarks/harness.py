@@ -1,5 +1,7 @@
-"""What the per-stage benchmark files share: options, tool parameters, workload data, and
-the recorder that turns each trial into a results record.
+"""The timing harness the per-stage benchmark files share: measured operations, timed
+rounds, and the recorder that turns each trial into a results record. Beside it: the
+session's options and parameters (benchmarks/options.py), feature probes and answers
+(benchmarks/probes.py), cached workload data (benchmarks/datacache.py).
 
 Timing: ``measure`` runs warm-up calls, then timed rounds until the spread is small
 (relative IQR ≤ 5 % after at least 3 rounds, ≤ 2.5 % after 2 rounds of 2 s or more) or
@@ -10,11 +12,6 @@ trial learns (setup steps, correctness, feature probes, details) is recorded bes
 and written, when the session ends, to the file named by ``--bakeoff-out`` for the
 runner to collect, with the code and packages the trial imported (the runner keys the
 trial on them: benchmarks/keys.py).
-
-Feature probes and detection quality are answers about a tool version, not timings: what
-a test adds to its record while it answers (:func:`answering`, :func:`answers`) is kept
-apart in ``Record.answers``. With ``--answers-known`` the runner has stored answers for
-this tool version and carries them over: the tests that answer are skipped.
 """
 
 from __future__ import annotations
@@ -23,77 +20,16 @@ import contextlib
 import json
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
-from adapters import registry
-from adapters.base import Adapter, AdapterError, NotRunnable, NotSupported
+from adapters import registry, setups
+from adapters.base import Adapter, AdapterError, NotRunnable
+from benchmarks.datacache import DATA_SOURCES
+from benchmarks.user_code import tool_imports
 from reports.results import Record, stats
-
-
-@dataclass(frozen=True)
-class Options:
-    rows: tuple[int, ...]
-    data: Path | None
-    tools: tuple[str, ...]
-    repeats: int
-    out: Path | None
-    variant: str = ""
-    probe_rows: int = 0  # the one size that runs the feature probes; 0: every size
-    smoke: bool = False  # --smoke (bakeoff run --quick): see SMOKE
-    answers_known: bool = False  # --answers-known: the runner carries stored answers over
-
-
-def options(config: pytest.Config, module) -> Options:
-    """The bakeoff options of this pytest session, with the stage module's defaults
-    (``SIZES``, ``REPEATS``, or its ``VARIANTS[variant]["sizes"]``) filled in."""
-    variant = config.getoption("--variant")
-    default_rows = module.VARIANTS[variant]["sizes"] if variant else module.SIZES
-    default_repeats = module.REPEATS
-    rows = tuple(int(r) for r in config.getoption("--rows").split(",") if r)
-    tools = tuple(t for t in config.getoption("--tools").split(",") if t)
-    data, out = config.getoption("--data"), config.getoption("--bakeoff-out")
-    return Options(
-        rows or default_rows,
-        Path(data) if data else None,
-        tools,
-        config.getoption("--repeats") or default_repeats,
-        Path(out) if out else None,
-        variant,
-        config.getoption("--probe-rows") or 0,
-        bool(config.getoption("--smoke")),
-        bool(config.getoption("--answers-known")),
-    )
-
-
-def parametrize(metafunc: pytest.Metafunc, stage: str, opts: Options) -> None:
-    """Parametrise ``tool`` over the stage's tools and ``rows`` over the sizes."""
-    if "tool" in metafunc.fixturenames:
-        names = opts.tools or variant_tools(metafunc.module, opts.variant)
-        params = [pytest.param(name, marks=_skip_if_missing(stage, name)) for name in names]
-        metafunc.parametrize("tool", params, scope="module")
-    if "rows" in metafunc.fixturenames:
-        metafunc.parametrize("rows", opts.rows, scope="module", ids=lambda r: f"{r}rows")
-
-
-def variant_tools(module, variant: str) -> tuple[str, ...]:
-    """The tools a stage runs in ``variant`` ("" = every registered tool). A variant may
-    name a tool with its set-up after a '+', e.g. 'mlflow+postgresql'."""
-    if not variant:
-        return tuple(registry.tools(module.STAGE))
-    return tuple(module.VARIANTS[variant]["tools"])
-
-
-def base_tool(name: str) -> str:
-    """The registered tool behind a variant's tool name ('mlflow+postgresql' -> 'mlflow')."""
-    return name.split("+", 1)[0]
-
-
-def _skip_if_missing(stage: str, tool: str):
-    reason = registry.missing(stage, base_tool(tool))
-    return pytest.mark.skipif(reason is not None, reason=f"not run: {reason}")
 
 
 def progress(message: str) -> None:
@@ -304,169 +240,11 @@ def decision(stage: str, tool: str) -> tuple[dict, dict[str, str]]:
     import importlib
 
     declared = importlib.import_module(f"adapters.{stage}")
-    role = {"kind": "candidate", **getattr(declared, "ROLES", {}).get(base_tool(tool), {})}
+    role = {"kind": "candidate", **getattr(declared, "ROLES", {}).get(setups.base_tool(tool), {})}
     if role["kind"] == "layer":
         role |= getattr(declared, "LAYERS", {})
         return role, dict(getattr(declared, "LAYER_CAPABILITIES", {}))
     return role, dict(getattr(declared, "CAPABILITIES", {}))
-
-
-class Absent(Exception):
-    """Raised by a probe's exercise: the feature was exercised and did not do its job; the
-    message is what was seen instead."""
-
-
-def probe(exercise: Callable[[], object]) -> dict:
-    """Exercise one feature and answer yes, no or not supported, with the evidence.
-
-    yes: ``exercise`` returned (its result, as text, is the evidence); no: it raised
-    :class:`Absent`, or the tool failed while doing it (``AdapterError``); not supported:
-    the tool says so (``NotSupported``, in its own words). Any other exception is a bug
-    in bakeoff, not a missing feature: it propagates and fails the trial.
-    """
-    try:
-        evidence, answer = str(exercise()), "yes"
-    except Absent as seen:
-        evidence, answer = str(seen), "no"
-    except AdapterError as error:
-        evidence, answer = f"failed: {error}", "no"
-    except NotSupported as error:
-        evidence, answer = str(error), "not supported"
-    return {"ok": answer == "yes", "answer": answer, "evidence": evidence[:300]}
-
-
-def probes_here(opts: Options, rows: int) -> bool:
-    """Whether this size runs the feature probes. ``bakeoff run`` passes its smallest size
-    (``--probe-rows``): a feature works or not whatever the size, the report shows each
-    tool's probes from the size that ran them, and at a million rows one tool's probes
-    (an HTML report, inferred rules, a dashboard server) cost minutes of the run. Not when
-    the runner carries this tool version's stored answers over (``--answers-known``)."""
-    return not opts.smoke and not opts.answers_known and opts.probe_rows in (0, rows)
-
-
-def skip_unless_probing(opts: Options, rows: int) -> None:
-    """Skip a test made only of feature probes at a size that does not run them; where it
-    runs, what it adds to the record are answers (see :func:`answering`)."""
-    answering(opts, "feature probes")
-    if not probes_here(opts, rows):
-        pytest.skip(f"feature probes run once per tool, at {opts.probe_rows:,} rows")
-
-
-ANSWERING = {"on": False}  # the running test's additions to its record are answers
-CARRIED = "answered for this tool version by an earlier run, whose answers are carried over"
-
-
-def answering(opts: Options, what: str) -> None:
-    """Declare the running test an answer about the tool version (``what``: "feature
-    probes", "detection quality"): skipped in a smoke run and where the runner carries
-    stored answers over; otherwise what it adds to its record is kept as answers."""
-    skip_in_smoke(opts, what)
-    if opts.answers_known:
-        pytest.skip(f"{what}: {CARRIED}")
-    ANSWERING["on"] = True
-
-
-ANSWER_PARTS = ("features", "correctness", "measures", "details")
-
-
-@contextlib.contextmanager
-def answers(record: Record | None, declared: bool = True) -> Iterator[None]:
-    """Keep what the body adds to ``record`` as answers (``record.answers["parts"]``);
-    with ``declared`` False only if the body called :func:`answering` (the conftest wraps
-    every test body so)."""
-    import copy
-
-    ANSWERING["on"] = declared
-    before = copy.deepcopy({part: getattr(record, part) for part in ANSWER_PARTS}) if record else {}
-    try:
-        yield
-    finally:
-        if record is not None and ANSWERING["on"]:
-            _keep_answers(record, before)
-        ANSWERING["on"] = False
-
-
-def _keep_answers(record: Record, before: dict) -> None:
-    """Add to ``record.answers["parts"]`` what changed since ``before``: values set, and
-    items appended to lists (a table added to ``details["tables"]``)."""
-    parts = record.answers.setdefault("parts", {"set": {}, "append": {}})
-    for part in ANSWER_PARTS:
-        old, new = before[part], getattr(record, part)
-        for name, value in new.items():
-            was = old.get(name)
-            if isinstance(value, list) and isinstance(was, list) and value[: len(was)] == was:
-                if len(value) > len(was):
-                    parts["append"].setdefault(part, {}).setdefault(name, []).extend(
-                        value[len(was) :]
-                    )
-            elif name not in old or was != value:
-                parts["set"].setdefault(part, {})[name] = value
-
-
-def skip_in_smoke(opts: Options, what: str) -> None:
-    """Skip work a smoke run leaves out (``what``: e.g. "feature probes"), saying so."""
-    if opts.smoke:
-        pytest.skip(f"{what}: not in a smoke run (bakeoff run --quick)")
-
-
-def record_probe(record: Record, feature: str, exercise: Callable[[], object]) -> None:
-    """:func:`probe` one feature into ``record.features``."""
-    record.features[feature] = probe(exercise)
-
-
-# the probe rule and the answering helpers: their source is part of the answers' key
-# (benchmarks/keys.py), while the rest of this module's is only the trials'
-PROBE_HELPERS = (Absent, probe, record_probe, probes_here, skip_unless_probing, answering,
-                 answers, _keep_answers)  # fmt: skip
-
-
-def code_lines(text: str) -> int:
-    """Lines a user writes: non-blank lines that are not only a comment (# or //)."""
-    stripped = (line.strip() for line in text.splitlines())
-    return sum(1 for line in stripped if line and not line.startswith(("#", "//")))
-
-
-def tool_imports(adapter: type, package: str) -> list[str]:
-    """Imports of ``package`` (the tool's) in the adapter's module and in the bakeoff
-    helper modules it imports: "module" or "module:name", as written."""
-    import ast
-    import inspect
-
-    found, seen, queue = set(), set(), [inspect.getfile(adapter)]
-    while queue:
-        path = queue.pop()
-        if path in seen:
-            continue
-        seen.add(path)
-        for node in ast.walk(ast.parse(Path(path).read_text(encoding="utf-8"))):
-            for module, names in _imported(node):
-                if module.split(".")[0] == package:
-                    found.update(f"{module}:{n}" if n else module for n in names)
-                elif module.split(".")[0] == "adapters":
-                    # the module itself, and any of its names that are modules of ours
-                    candidates = [module, *(f"{module}.{n}" for n in names if n)]
-                    queue += [origin for c in candidates if (origin := _origin(c))]
-    return sorted(found)
-
-
-def _origin(module: str) -> str | None:
-    import importlib.util
-
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
-        return None
-    return spec.origin if spec and spec.origin and spec.origin.endswith(".py") else None
-
-
-def _imported(node) -> list[tuple[str, list[str | None]]]:
-    import ast
-
-    if isinstance(node, ast.Import):
-        return [(alias.name, [None]) for alias in node.names]
-    if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-        return [(node.module, [alias.name for alias in node.names])]
-    return []
 
 
 @contextlib.contextmanager
@@ -493,7 +271,8 @@ def opened(recorder: Recorder, adapter: Adapter, rows: int, tool: str | None = N
 
     tool = tool or adapter.name
     with trial(recorder, tool, rows) as record:
-        package = package or (registry.lookup(adapter.stage, base_tool(tool)).modules or ("",))[0]
+        entry = registry.lookup(adapter.stage, setups.base_tool(tool))
+        package = package or (entry.modules or ("",))[0]
         record.tool_imports = tool_imports(type(adapter), package.split(".")[0])
         started = time.perf_counter()
         with measuring():
@@ -504,95 +283,3 @@ def opened(recorder: Recorder, adapter: Adapter, rows: int, tool: str | None = N
             yield adapter
         finally:
             adapter.close()
-
-
-DATA_SEED = 20260305
-
-
-def data_cache() -> Path:
-    """Where generated workloads are kept between runs: ``~/.cache/bakeoff/data``."""
-    import os
-
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bakeoff" / "data"
-
-
-def _digest(*files: str) -> str:
-    """The first 12 hex digits of the sha256 of ``files``' bytes: a cache key that follows
-    the code making the cached data."""
-    import hashlib
-
-    return hashlib.sha256(b"".join(Path(f).read_bytes() for f in files)).hexdigest()[:12]
-
-
-def cached_synthetic(rows: int, seed: int | None = None):
-    """The synthetic frame of ``rows`` rows, generated once per (generator code, seed, rows)
-    and read back by every later trial (a pickle: the exact frame, NaN and None kept apart).
-    ``seed`` None is the generator's default seed."""
-    import os
-    import tempfile
-
-    import pandas as pd
-
-    from scenarios import wish
-
-    seeded = "" if seed is None else f"-seed{seed}"
-    path = data_cache() / f"wish-{_digest(wish.__file__)}-{rows}{seeded}.pkl"
-    if path.exists():
-        return pd.read_pickle(path)
-    frame = wish.generate(rows) if seed is None else wish.generate(rows, seed=seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
-        frame.to_pickle(handle.name)
-    os.replace(handle.name, path)  # atomic: a concurrent reader sees all or nothing
-    return frame
-
-
-def cached_folder(name: str, code: tuple[str, ...], build: Callable[[Path], object]) -> Path:
-    """A folder of workload files in the user's cache, built once per (``name``, source of
-    the ``code`` files that make it) by ``build(folder)`` and read-only from then on; built
-    in a scratch folder and renamed, so a reader never sees half of it."""
-    import os
-    import shutil
-    import tempfile
-
-    path = data_cache() / f"{name}-{_digest(*code)}"
-    if path.is_dir():
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=path.parent))
-    try:
-        build(scratch)
-        os.replace(scratch, path)
-    except OSError:
-        if not path.is_dir():  # not a concurrent writer that got there first
-            raise
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return path
-
-
-DATA_SOURCES: dict[int, dict] = {}  # rows -> where that size's frame came from
-
-
-def synthetic_source(rows: int) -> None:
-    """Records of this size ran on synthetic data (also for workloads read from a cache)."""
-    DATA_SOURCES[rows] = {"source": "synthetic", "rows": rows}
-
-
-def synthetic_or_user_frame(opts: Options, rows: int):
-    """The workload frame of exactly ``rows`` rows: synthetic, or the user's CSV
-    (``--data``) resampled with a fixed seed (with replacement only when the file is
-    smaller). Each record of that size says which (``Record.data``)."""
-    from scenarios import loader
-
-    if not opts.data:
-        synthetic_source(rows)
-        return cached_synthetic(rows)
-    frame = loader.load_csv(opts.data)
-    file_rows = len(frame)
-    if rows != file_rows:
-        frame = frame.sample(n=rows, replace=rows > file_rows, random_state=DATA_SEED)
-        frame = frame.reset_index(drop=True)
-    DATA_SOURCES[rows] = {"source": str(opts.data), "file_rows": file_rows, "rows": rows,
-                          "resampled": rows != file_rows, "seed": DATA_SEED}  # fmt: skip
-    return frame

@@ -27,7 +27,6 @@ import functools
 import hashlib
 import importlib
 import importlib.util
-import inspect
 import os
 import platform
 import re
@@ -35,16 +34,17 @@ import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from adapters import registry
+from adapters import registry, setups
 
 if TYPE_CHECKING:
     from benchmarks.runner import Plan
 
 ROOT = Path(__file__).resolve().parent.parent
-# timing and recording: a change here re-measures every trial but re-asks no probe
-TIMING_HARNESS = ("benchmarks/harness.py", "benchmarks/conftest.py", "conftest.py",
-                  "benchmarks/ledger.py", "reports/results.py")  # fmt: skip
-PROBE_HELPERS = "benchmarks/harness.py (probe helpers)"  # the source of harness.PROBE_HELPERS
+# timing and recording, options and cached data: a change here re-measures every trial
+# but re-asks no probe (the probe rule, benchmarks/probes.py, is in the answers' key)
+TIMING_HARNESS = ("benchmarks/harness.py", "benchmarks/options.py", "benchmarks/datacache.py",
+                  "benchmarks/conftest.py", "conftest.py", "benchmarks/ledger.py",
+                  "reports/results.py")  # fmt: skip
 NOT_WORK = ("BAKEOFF_HISTORY", "BAKEOFF_RUNNER_PID")  # where trial times go; who runs it
 
 
@@ -78,13 +78,8 @@ def shown(path: str | Path) -> str:
 
 
 def digest(name: str) -> str:
-    """The first 16 hex digits of the sha256 of a code file's bytes (the probe helpers'
-    source for ``PROBE_HELPERS``); "missing" for a file that is gone."""
-    if name == PROBE_HELPERS:
-        from benchmarks import harness
-
-        source = "".join(inspect.getsource(helper) for helper in harness.PROBE_HELPERS)
-        return hashlib.sha256(source.encode()).hexdigest()[:16]
+    """The first 16 hex digits of the sha256 of a code file's bytes; "missing" for a file
+    that is gone."""
     path = Path(name) if Path(name).is_absolute() else ROOT / name
     try:
         stat = path.stat()
@@ -194,10 +189,7 @@ def program_version(program: str) -> str:
 
 def set_up_programs(plan: Plan) -> tuple[str, ...]:
     """The system programs a set-up declares (its ``programs``), e.g. PostgreSQL's."""
-    if not plan.variant:
-        return ()
-    module = importlib.import_module(f"benchmarks.bench_{plan.stage}")
-    return tuple(module.VARIANTS[plan.variant].get("programs", ()))
+    return setups.lookup(plan.stage, plan.variant).programs if plan.variant else ()
 
 
 def data_source(path: Path | None) -> dict:
@@ -238,7 +230,7 @@ class Today:
     def tool_version(self, stage: str, tool: str) -> str:
         """'pandera 0.20.4': the tool's main distribution and its version, else its
         programs' Debian packages ('git-lfs 3.3.0-1'); "" for bakeoff's own baselines."""
-        entry = registry.lookup(stage, tool.split("+", 1)[0])
+        entry = registry.lookup(stage, setups.base_tool(tool))
         main = entry.modules[0].split(".")[0] if entry.modules else ""
         found = self.installed.by_module.get(main, [])
         if found:
@@ -248,10 +240,8 @@ class Today:
     def key(self, plan: Plan, tool: str, rows: int, files=(), distributions=()) -> dict:
         """The trial's key over ``files`` and ``distributions`` (what it used last time, or
         what it imported now) and what the stage and tool declare."""
-        entry = registry.lookup(plan.stage, tool.split("+", 1)[0])
+        entry = registry.lookup(plan.stage, setups.base_tool(tool))
         code = set(files) | set(declared_files(plan.stage))
-        if "benchmarks/harness.py" in code:
-            code.add(PROBE_HELPERS)
         roots = self.installed.of_modules(entry.modules) | set(core_dependencies())
         names = set(distributions) | self.installed.closure(roots)
         programs = (*entry.programs, *set_up_programs(plan))

@@ -10,7 +10,7 @@ module hash and never caches a failure).
 
 Answers about a tool version (feature probes, detection quality) have a key of their own:
 the trial's, less the timed rounds and the timing harness (``keys.TIMING_HARNESS``; the
-harness's probe helpers stay in). A trial measured again because only those changed runs
+probe rule, benchmarks/probes.py, stays in). A trial measured again because only those changed runs
 without its probes, and the stored answers are carried into its record.
 """
 
@@ -22,7 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from benchmarks.keys import PROBE_HELPERS, Today, answer_key, changes, project_files
+from adapters import setups
+from benchmarks.keys import Today, answer_key, changes, project_files
 from reports.results import Record, load_all
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ class Force:
     names: frozenset[str] = frozenset()
 
     def covers(self, stage: str, tool: str) -> bool:
-        base = tool.split("+", 1)[0]
+        base = setups.base_tool(tool)
         return bool({"all", stage, f"{stage}.{tool}", f"{stage}.{base}"} & self.names)
 
 
@@ -132,7 +133,7 @@ class Reuse:
         carried = decision.answers.record if decision.answers else None
         files = project_files(imported.get("files", []), plan.stage, bench_folder(plan.stage))
         if carried is not None:  # the probes' code was keyed when they ran: keep it keyed
-            files = sorted(set(files) | set(carried.key.get("code", {})) - {PROBE_HELPERS})
+            files = sorted(set(files) | set(carried.key.get("code", {})))
         distributions = self.today.installed.of_modules(imported.get("modules", []))
         key = self.today.key(plan, tool, rows, files, distributions)
         now = datetime.now(UTC).isoformat(timespec="seconds")

@@ -26,8 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from adapters import registry
-from adapters.servers import rss_bytes, stop_group, tree
+from adapters import registry, setups
+from adapters.processes import rss_bytes, stop, tree
 from benchmarks.clock import Clock, duration
 from benchmarks.ledger import RUNNER_ENV, Ledger
 from benchmarks.reuse import Decision, Reuse, Stored
@@ -50,7 +50,7 @@ class Plan:
     data: Path | None = None
     time_limit: float = DEFAULT_TIME_LIMIT
     seed: int = 0  # the order of tools within a size is shuffled with this seed
-    variant: str = ""  # "" = the stage's default set-up; "team" or "spark" (see VARIANTS)
+    variant: str = ""  # "" = the stage's default set-up; "team" or "spark" (adapters/setups.py)
     smoke: bool = False  # --quick: one cold round, the checks, no probes (pytest --smoke)
 
 
@@ -72,15 +72,9 @@ def stage_sizes(stage: str, quick: bool, variant: str = "") -> tuple[int, ...]:
     for a variant, its ``sizes`` (``quick``)."""
     module = importlib.import_module(f"benchmarks.bench_{stage}")
     if variant:
-        declared = stage_variants(stage)[variant]
-        return tuple(declared.get("quick", declared["sizes"]) if quick else declared["sizes"])
+        declared = setups.lookup(stage, variant)
+        return (declared.quick or declared.sizes) if quick else declared.sizes
     return tuple(getattr(module, "QUICK_SIZES", module.SIZES) if quick else module.SIZES)
-
-
-def stage_variants(stage: str) -> dict[str, dict]:
-    """The other set-ups a stage's benchmark file declares (``VARIANTS``), by name."""
-    module = importlib.import_module(f"benchmarks.bench_{stage}")
-    return getattr(module, "VARIANTS", {})
 
 
 def bench_file(stage: str) -> Path:
@@ -184,7 +178,7 @@ class _Trial:
         """Measure, record and report the trial; return what was left out for --budget."""
         plan, tool, rows, label = self.plan, self.tool, self.rows, self.label
         timed_as = _timed_as(plan)
-        missing = registry.missing(plan.stage, tool.split("+", 1)[0])
+        missing = registry.missing(plan.stage, setups.base_tool(tool))
         missing = missing or clock.fits(timed_as, tool, rows)
         if missing:
             record = Record(plan.stage, tool, rows, status="not_run", reason=missing,
@@ -227,7 +221,7 @@ def _timed_as(plan: Plan) -> str:
 
 def plan_unit(plan: Plan) -> str:
     if plan.variant:
-        return stage_variants(plan.stage)[plan.variant].get("unit", "rows")
+        return setups.lookup(plan.stage, plan.variant).unit
     return "rows"
 
 
@@ -272,7 +266,7 @@ def run_trial(plan: Plan, tool: str, rows: int, relay: Callable[[str], None],
             f"--tools={tool}",
             f"--rows={rows}",
             f"--repeats={plan.repeats}",
-            # feature probes once per tool, at the run's smallest size (harness.probes_here)
+            # feature probes once per tool, at the run's smallest size (probes.probes_here)
             f"--probe-rows={min(plan.sizes)}",
             f"--bakeoff-out={out}",
             "--benchmark-disable-gc",
@@ -351,7 +345,7 @@ def _supervise(command: list[str], time_limit: float, relay: Callable[[str], Non
                 break
             time.sleep(0.1)
     finally:
-        stop_group(process)
+        stop(process)
         # servers a trial started in their own sessions (PostgreSQL, Airflow, Celery workers)
         # are not in its process group: a trial stopped before its fixtures closed them
         # would leave them running
@@ -485,7 +479,7 @@ def _versions(tool_names: dict[str, tuple[str, ...]]) -> dict[str, str]:
     versions = {}
     for stage, tools in tool_names.items():
         for tool in tools:
-            modules = registry.lookup(stage, tool.split("+", 1)[0]).modules
+            modules = registry.lookup(stage, setups.base_tool(tool)).modules
             names = distributions.get(modules[0].split(".")[0], []) if modules else []
             if names:
                 versions[f"{stage}.{tool}"] = f"{names[0]} {metadata.version(names[0])}"

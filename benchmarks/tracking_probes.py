@@ -1,5 +1,5 @@
 """Tracking feature probes: each feature of the matrix is exercised through the adapter and
-judged here, with the one probe helper (``harness.probe``): yes with the evidence, no with
+judged here, with the one probe helper (``probes.probe``): yes with the evidence, no with
 what was seen, or "not supported" in the tool's own words.
 """
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from adapters.servers import http_status
 from adapters.tracking.base import Tracker, file_version
-from benchmarks import harness
+from benchmarks import probes
 from reports.results import Record
 
 ALIAS = "champion"
@@ -37,10 +37,10 @@ def probe_all(
         "links run to data version": lambda: _data_version(tracker, best, data),
     }
     for feature, exercise in exercises.items():
-        harness.record_probe(record, feature, exercise)
+        probes.record_probe(record, feature, exercise)
     read_back = record.features["read back"]
-    harness.record_probe(record, "works offline", lambda: _offline(read_back))
-    harness.record_probe(record, "service still available", lambda: _service(tracker, read_back))
+    probes.record_probe(record, "works offline", lambda: _offline(read_back))
+    probes.record_probe(record, "service still available", lambda: _service(tracker, read_back))
     record.correctness.update(
         {
             value: float(record.features[feature]["ok"])
@@ -63,10 +63,10 @@ def probe_ui(record: Record, tracker: Tracker) -> None:
         if memory:
             record.measures["probe_ui_server_rss_mb"] = memory / 2**20
         if status != 200:
-            raise harness.Absent(f"GET {url} -> HTTP {status}")
+            raise probes.Absent(f"GET {url} -> HTTP {status}")
         return f"GET {url} -> HTTP {status}"
 
-    harness.record_probe(record, "UI reachable", exercise)
+    probes.record_probe(record, "UI reachable", exercise)
 
 
 def _register(tracker: Tracker, model_ref: str) -> str:
@@ -80,7 +80,7 @@ def _alias(tracker: Tracker, trained) -> str:
     split, model = trained
     loaded = tracker.load_model(MODEL_NAME, ALIAS)
     if not np.array_equal(loaded.predict(split.x_test), model.predict(split.x_test)):
-        raise harness.Absent(f"the model loaded by alias '{ALIAS}' predicts differently")
+        raise probes.Absent(f"the model loaded by alias '{ALIAS}' predicts differently")
     return f"the model loaded back from the store by alias '{ALIAS}' predicts identically"
 
 
@@ -88,7 +88,7 @@ def _search(tracker: Tracker, best: str) -> str:
     found = tracker.best_run("sales", "r2")
     evidence = f"best run by r2: {found} (expected {best}); {tracker.search_method}"
     if found != best:
-        raise harness.Absent(evidence)
+        raise probes.Absent(evidence)
     return evidence
 
 
@@ -96,7 +96,7 @@ def _read_back(tracker: Tracker, scores: dict[str, float]) -> str:
     equal = [tracker.read_run(run).metrics.get("r2") == [s / 2, s] for run, s in scores.items()]
     evidence = f"{sum(equal)}/{len(equal)} runs' r2 series read back equal"
     if not all(equal):
-        raise harness.Absent(evidence)
+        raise probes.Absent(evidence)
     return evidence
 
 
@@ -104,19 +104,19 @@ def _data_version(tracker: Tracker, run_id: str, data_file: Path) -> str:
     stored, expected = tracker.data_version(run_id), file_version(data_file)
     evidence = f"data version read back {stored[:12]}… (file {expected[:12]}…)"
     if stored != expected:
-        raise harness.Absent(evidence)
+        raise probes.Absent(evidence)
     return evidence
 
 
 def _offline(read_back: dict) -> str:
     """Offline = writing and reading back both worked here (this machine has no internet)."""
     if not read_back["ok"]:
-        raise harness.Absent(f"logs offline, but cannot read back: {read_back['evidence']}")
+        raise probes.Absent(f"logs offline, but cannot read back: {read_back['evidence']}")
     return "logged and read back on a machine without internet"
 
 
 def _service(tracker: Tracker, read_back: dict) -> str:
     """The store this tool reads from answered during the trial (local files or a server)."""
     if not read_back["ok"]:
-        raise harness.Absent(f"its only read path is a hosted service: {tracker.store_kind}")
+        raise probes.Absent(f"its only read path is a hosted service: {tracker.store_kind}")
     return f"its store answered reads: {tracker.store_kind}"

@@ -128,16 +128,16 @@ def test_a_quick_run_is_a_smoke_run_kept_apart_and_labelled(tmp_path):
 
 
 def test_a_smoke_run_times_cold_and_skips_probes_saying_why(monkeypatch):
-    from benchmarks import harness
+    from benchmarks import harness, options, probes
 
     calls = []
     monkeypatch.setitem(harness.SMOKE, "on", True)
     harness.measure(_fake_benchmark(), "op", lambda: calls.append(1), rounds=1, warmup=1)
     assert len(calls) == 1 and harness.warmups(1) == 0  # the one call is the timed round
-    smoke = harness.Options((1_600,), None, (), 1, None, probe_rows=1_600, smoke=True)
-    assert not harness.probes_here(smoke, 1_600)
+    smoke = options.Options((1_600,), None, (), 1, None, probe_rows=1_600, smoke=True)
+    assert not probes.probes_here(smoke, 1_600)
     with pytest.raises(pytest.skip.Exception, match="not in a smoke run"):
-        harness.skip_unless_probing(smoke, 1_600)
+        probes.skip_unless_probing(smoke, 1_600)
 
 
 def test_a_crashing_trial_is_recorded_as_failed(tmp_path):
@@ -185,7 +185,7 @@ pytest_addoption = root.pytest_addoption
 from benchmarks.conftest import *  # the recorder fixture and the failed-check hook
 """
 FAKE_BENCH = """
-from benchmarks import harness
+from benchmarks import datacache, harness, options, probes
 STAGE, SIZES, REPEATS = "validation", (10,), 1
 
 def test_timed_then_checked(recorder, tool, rows):
@@ -224,16 +224,16 @@ def test_tools_run_in_a_seeded_shuffled_order_within_each_size():
 
 
 def test_a_user_file_is_resampled_to_each_size_and_the_record_says_so(tmp_path):
-    from benchmarks import harness
+    from benchmarks import datacache, options
     from scenarios import wish
 
     data = tmp_path / "mine.csv"
     wish.generate(150).to_csv(data, index=False)
-    opts = harness.Options((), data, (), 1, None)
+    opts = options.Options((), data, (), 1, None)
     for rows in (100, 1_000):
-        frame = harness.synthetic_or_user_frame(opts, rows)
+        frame = datacache.synthetic_or_user_frame(opts, rows)
         assert len(frame) == rows
-        source = harness.DATA_SOURCES[rows]
+        source = datacache.DATA_SOURCES[rows]
         assert source["file_rows"] == 150 and source["resampled"] and source["rows"] == rows
 
 
@@ -400,7 +400,8 @@ def test_a_spark_jvm_error_says_why_not_only_which_call():
 
 
 def test_feature_probes_run_at_the_probe_size_only_when_one_is_given():
-    from benchmarks.harness import Options, probes_here
+    from benchmarks.options import Options
+    from benchmarks.probes import probes_here
 
     every = Options((1_600, 1_000_000), None, (), 3, None)
     once = Options((1_600, 1_000_000), None, (), 3, None, probe_rows=1_600)
@@ -409,7 +410,7 @@ def test_feature_probes_run_at_the_probe_size_only_when_one_is_given():
 
 
 def test_a_cached_workload_folder_is_built_once_and_follows_its_code(tmp_path, monkeypatch):
-    from benchmarks.harness import cached_folder
+    from benchmarks.datacache import cached_folder
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     code = tmp_path / "maker.py"

@@ -10,6 +10,15 @@ from pathlib import Path
 import pytest
 
 from benchmarks import install_evidence as evidence
+from benchmarks.install_evidence import (
+    debian,
+    importtime,
+    installer,
+    matrix,
+    pyproject,
+    resolver,
+    venvs,
+)
 from reports import results
 
 pytestmark = pytest.mark.report
@@ -46,9 +55,9 @@ import time:        80 |        120 | jsonschema
 
 
 def test_every_registered_tool_installs_what_pyproject_declares():
-    pins = evidence.read_pins()
+    pins = pyproject.read_pins()
     declared = set(pins.everything())
-    targets = evidence.registered_targets(pins)
+    targets = pyproject.registered_targets(pins)
     assert {t.stage for t in targets} >= {"validation"}
     for target in targets:
         if target.tool == "baseline":
@@ -64,59 +73,60 @@ def test_every_registered_tool_installs_what_pyproject_declares():
 
 
 def test_mapping_uses_distribution_names_and_flags_undeclared_modules():
-    pins = evidence.Pins(("pandas<3",), {"tracking": ("PyYAML>=6",), "serving": ("flask<4",)})
+    pins = pyproject.Pins(("pandas<3",), {"tracking": ("PyYAML>=6",), "serving": ("flask<4",)})
     installed = {"yaml": ["PyYAML"]}
-    target = evidence.target_for("tracking", "t", ("json", "yaml", "flask", "zmq"), pins, installed)
+    modules = ("json", "yaml", "flask", "zmq")
+    target = pyproject.target_for("tracking", "t", modules, pins, installed)
     assert target.module == "yaml"  # json is in the standard library: nothing to install
     assert target.requirements == ("PyYAML>=6", "flask<4", "zmq")
     assert target.distribution == "pyyaml"
     assert target.notes == ("zmq comes from zmq, which pyproject.toml does not declare: unpinned",)
-    baseline = evidence.target_for("tracking", "baseline", ("joblib",), pins, installed)
+    baseline = pyproject.target_for("tracking", "baseline", ("joblib",), pins, installed)
     assert baseline.requirements == ("pandas<3",) and baseline.module == "joblib"
     assert baseline.distribution == "joblib"
-    brought = evidence.target_for("serving", "t", ("werkzeug", "flask"), pins, installed)
+    brought = pyproject.target_for("serving", "t", ("werkzeug", "flask"), pins, installed)
     assert brought.requirements == ("flask<4",) and not brought.notes  # werkzeug comes with flask
-    nothing = evidence.target_for("versioning", "git_lfs", (), pins, installed)
+    nothing = pyproject.target_for("versioning", "git_lfs", (), pins, installed)
     assert nothing.requirements == () and nothing.module == ""
 
 
 def test_pins_come_from_pyproject_without_self_references(tmp_path):
-    pyproject = tmp_path / "pyproject.toml"
-    pyproject.write_text(
+    toml = tmp_path / "pyproject.toml"
+    toml.write_text(
         '[project]\nname = "My_Proj"\ndependencies = ["pandas>=2.2,<3"]\n'
         '[project.optional-dependencies]\nx = ["mlflow>=3,<4", "pandas<3"]\n'
         'all = ["my-proj[x]"]\n'
     )
-    pins = evidence.read_pins(pyproject)
+    pins = pyproject.read_pins(toml)
     assert pins.core == ("pandas>=2.2,<3",)
     assert pins.extras == {"x": ("mlflow>=3,<4", "pandas<3"), "all": ()}
     assert pins.everything() == ("pandas>=2.2,<3", "mlflow>=3,<4", "pandas<3")
-    assert evidence.find_requirement({"mlflow"}, "y", pins) == "mlflow>=3,<4"
-    assert evidence.find_requirement({"pandas"}, "x", pins) == "pandas<3"  # the stage's own first
+    assert pyproject.find_requirement({"mlflow"}, "y", pins) == "mlflow>=3,<4"
+    assert pyproject.find_requirement({"pandas"}, "x", pins) == "pandas<3"  # the stage's own first
 
 
 def test_pip_failures_become_one_line():
-    reason = evidence.pip_error(CONFLICT_STDERR + "\n" + CONFLICT_STDOUT)
+    reason = resolver.pip_error(CONFLICT_STDERR + "\n" + CONFLICT_STDOUT)
     assert reason == (
         "Cannot install pandas<2 because these package versions have conflicting dependencies.; "
         "The user requested pandas<2; The user requested (constraint) pandas<3,>=2.2"
     )
-    assert evidence.pip_error("WARNING: slow\nsomething broke\n\n") == "something broke"
-    assert "\n" not in evidence.pip_error("x\n" * 500) and evidence.pip_error("")
+    assert resolver.pip_error("WARNING: slow\nsomething broke\n\n") == "something broke"
+    assert "\n" not in resolver.pip_error("x\n" * 500) and resolver.pip_error("")
 
 
 def test_pip_install_output_says_where_each_wheel_came_from():
-    sources = evidence.download_sources(INSTALL_STDOUT)
+    sources = venvs.download_sources(INSTALL_STDOUT)
     assert sources == {"downloaded": 1, "pip cache": 1, "local files": 1}
 
 
 def test_import_time_is_read_for_the_module_itself():
-    assert evidence.parse_importtime(IMPORTTIME, "json") == pytest.approx(0.007285)
-    assert evidence.parse_importtime(IMPORTTIME, "json.decoder") is None  # nested: not asked
-    assert evidence.parse_importtime(IMPORTTIME, "yaml") is None
-    assert 0 < evidence.import_seconds(sys.executable, "json") < 5
+    assert importtime.parse_importtime(IMPORTTIME, "json") == pytest.approx(0.007285)
+    assert importtime.parse_importtime(IMPORTTIME, "json.decoder") is None  # nested: not asked
+    assert importtime.parse_importtime(IMPORTTIME, "yaml") is None
+    assert 0 < importtime.import_seconds(sys.executable, "json") < 5
     with pytest.raises(evidence.InstallEvidenceError, match="No module named"):
-        evidence.import_seconds(sys.executable, "no_such_module_here")
+        importtime.import_seconds(sys.executable, "no_such_module_here")
 
 
 def test_statistics_have_the_results_fields():
@@ -136,19 +146,19 @@ def test_site_packages_bytes_counts_files_only(tmp_path):
     (site / "link").symlink_to(site / "a.py")
     (tmp_path / "bin").mkdir()
     (tmp_path / "bin" / "python").write_bytes(b"z" * 1000)
-    assert evidence.site_packages_bytes(tmp_path) == 128 + len(str(site / "a.py"))
+    assert venvs.site_packages_bytes(tmp_path) == 128 + len(str(site / "a.py"))
 
 
 def test_matrix_shows_each_pair_and_what_moved():
-    alone = [evidence.Resolution(True, {"numpy": "2.1"}), evidence.Resolution(True, {})]
-    moved = evidence.pair_outcome(["a", "b"], alone, evidence.Resolution(True, {"numpy": "2.0"}))
+    alone = [resolver.Resolution(True, {"numpy": "2.1"}), resolver.Resolution(True, {})]
+    moved = matrix.pair_outcome(["a", "b"], alone, resolver.Resolution(True, {"numpy": "2.0"}))
     assert moved.ok and moved.changed == {"numpy": ["2.1", "2.0"]}
-    conflict = evidence.pair_outcome(["a", "c"], alone, evidence.Resolution(False, error="no"))
-    unknown = evidence.pair_outcome(["b", "c"], alone, None)
+    conflict = matrix.pair_outcome(["a", "c"], alone, resolver.Resolution(False, error="no"))
+    unknown = matrix.pair_outcome(["b", "c"], alone, None)
     pairs = {("a", "b"): moved, ("a", "c"): conflict, ("b", "c"): unknown}
-    matrix, notable = evidence.matrix_tables(["a", "b", "c"], pairs)
-    assert matrix["columns"] == ["tool", "a", "b", "c"]
-    assert matrix["rows"] == [["a", "·", "yes", "no"], ["b", "yes", "·", "–"],
+    table, notable = matrix.matrix_tables(["a", "b", "c"], pairs)
+    assert table["columns"] == ["tool", "a", "b", "c"]
+    assert table["rows"] == [["a", "·", "yes", "no"], ["b", "yes", "·", "–"],
                               ["c", "no", "–", "·"]]  # fmt: skip
     assert notable["rows"] == [["a", "b", "yes", "numpy 2.1 → 2.0"], ["a", "c", "no", "no"]]
 
@@ -163,34 +173,34 @@ class FakePip:
         self.resolves += 1
         requirements = list(requirements)
         if "broken>=1" in requirements:
-            return evidence.Resolution(False, error="No matching distribution found for broken")
-        versions = {evidence.requirement_name(r): "1.0" for r in requirements}
-        return evidence.Resolution(True, {**versions, "numpy": f"2.{len(requirements)}"})
+            return resolver.Resolution(False, error="No matching distribution found for broken")
+        versions = {installer.requirement_name(r): "1.0" for r in requirements}
+        return resolver.Resolution(True, {**versions, "numpy": f"2.{len(requirements)}"})
 
     def install_group(self, venv, requirements, constraints, fresh):
         self.installs += 1
         figures = (2.5, 3 * 2**20, ["a==1", "b==2"], {"downloaded": 0, "pip cache": 2})
-        return Path(sys.executable), evidence.Measurement("", list(requirements), *figures)
+        return Path(sys.executable), venvs.Measurement("", list(requirements), *figures)
 
 
 @pytest.fixture
 def fake_pip(monkeypatch):
     pip = FakePip()
     targets = [
-        evidence.Target("validation", "baseline", "pandas", ("pandas<3", "numpy"), "pandas"),
-        evidence.Target("validation", "pandera", "json", ("pandera<1",), "pandera"),
-        evidence.Target("validation", "great_expectations", "gx", ("broken>=1",), "broken"),
-        evidence.Target("versioning", "git_lfs", "", ()),
+        pyproject.Target("validation", "baseline", "pandas", ("pandas<3", "numpy"), "pandas"),
+        pyproject.Target("validation", "pandera", "json", ("pandera<1",), "pandera"),
+        pyproject.Target("validation", "great_expectations", "gx", ("broken>=1",), "broken"),
+        pyproject.Target("versioning", "git_lfs", "", ()),
     ]
-    fresh = evidence.Fresh(Path(sys.executable), frozenset(), 0, "23.2.1")
-    monkeypatch.setattr(evidence, "registered_targets", lambda pins: targets)
-    monkeypatch.setattr(evidence.Fresh, "create", classmethod(lambda cls, path: fresh))
-    monkeypatch.setattr(evidence, "resolve", pip.resolve)
-    monkeypatch.setattr(evidence, "install_group", pip.install_group)
-    monkeypatch.setattr(evidence, "import_seconds", lambda python, module: 0.25)
-    debian = {"packages": {"git-lfs": 10.7}, "missing": [], "mb": 10.7}
-    monkeypatch.setattr(evidence, "_system_footprint",
-                        lambda target: debian if target.tool == "git_lfs" else
+    fresh = venvs.Fresh(Path(sys.executable), frozenset(), 0, "23.2.1")
+    monkeypatch.setattr(pyproject, "registered_targets", lambda pins: targets)
+    monkeypatch.setattr(venvs.Fresh, "create", classmethod(lambda cls, path: fresh))
+    monkeypatch.setattr(resolver, "resolve", pip.resolve)
+    monkeypatch.setattr(venvs, "install_group", pip.install_group)
+    monkeypatch.setattr(importtime, "import_seconds", lambda python, module: 0.25)
+    git_lfs = {"packages": {"git-lfs": 10.7}, "missing": [], "mb": 10.7}
+    monkeypatch.setattr(debian, "system_footprint",
+                        lambda target: git_lfs if target.tool == "git_lfs" else
                         {"packages": {}, "missing": [], "mb": 0.0})  # fmt: skip
     return pip
 
@@ -212,8 +222,8 @@ def test_run_writes_a_results_file_and_reuses_the_cache(tmp_path, fake_pip):
     git_lfs = stored["versioning.git_lfs"]  # no Python package: charged its Debian package
     assert git_lfs.status == "ok" and git_lfs.details["installed_mb"] == 10.7
     assert git_lfs.details["system_packages"] == {"git-lfs": 10.7}
-    [matrix, moved] = stored["matrix"].details["tables"]
-    assert matrix["rows"][0] == ["validation.baseline", "·", "yes", "–"]
+    [table, moved] = stored["matrix"].details["tables"]
+    assert table["rows"][0] == ["validation.baseline", "·", "yes", "–"]
     assert moved["rows"] == [
         ["validation.baseline", "validation.pandera", "yes", "numpy 2.2/2.1 → 2.3"]
     ]
@@ -232,5 +242,5 @@ def test_run_writes_a_results_file_and_reuses_the_cache(tmp_path, fake_pip):
 
 def test_uv_output_says_how_many_packages_it_fetched():
     output = "Resolved 12 packages in 40ms\nPrepared 2 packages in 1.2s\nInstalled 12 packages"
-    assert evidence.uv_sources(output) == {"downloaded": 2, "uv cache": 10}
-    assert evidence.uv_sources("Installed 3 packages in 5ms") == {"downloaded": 0, "uv cache": 3}
+    assert venvs.uv_sources(output) == {"downloaded": 2, "uv cache": 10}
+    assert venvs.uv_sources("Installed 3 packages in 5ms") == {"downloaded": 0, "uv cache": 3}

@@ -88,7 +88,7 @@ def test_caches_stay_in_the_work_folder_and_clear(linter, trees, findings):
 
 
 def test_user_code_is_the_common_rule_set_in_the_tools_files(linter):
-    from benchmarks.harness import code_lines
+    from benchmarks.user_code import code_lines
 
     files = type(linter).user_code()
     assert files and all(code_lines(text) >= 1 for text in files.values())

@@ -72,7 +72,7 @@ def test_setup_steps_are_recorded(orchestrator):
 
 
 def test_user_code_is_the_pipeline_a_user_writes_and_its_configuration(orchestrator):
-    from benchmarks.harness import code_lines
+    from benchmarks.user_code import code_lines
 
     code = orchestrator.user_code()
     definition = code["pipeline definition"]

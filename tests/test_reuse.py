@@ -74,7 +74,7 @@ def _stored(record, file="2026-12-03T101500-versioning.json", smoke=False) -> di
 
 
 def _record(today, status="ok", **fields) -> results.Record:
-    key = today.key(_plan(), "git_lfs", 1_000, ["benchmarks/harness.py"])
+    key = today.key(_plan(), "git_lfs", 1_000, ["benchmarks/harness.py", "benchmarks/probes.py"])
     return results.Record("versioning", "git_lfs", 1_000, status=status, key=key,
                           wall_seconds=5.0, **fields)  # fmt: skip
 
@@ -130,32 +130,32 @@ def test_stored_answers_are_carried_over_when_only_rounds_or_timing_harness_chan
     assert new.features["works offline"]["answer"] == "yes"
     assert new.details["tables"] == [{"title": "mine"}, {"title": "probed"}]
     assert new.answers["carried"] and new.answers["from"]["version"] == "git-lfs 3.3"
-    stored.key["code"]["benchmarks/harness.py (probe helpers)"] = "another probe rule"
+    stored.key["code"]["benchmarks/probes.py"] = "another probe rule"
     decision = reuse.Reuse(_stored(stored), today=today).decide(_plan(), "git_lfs", 1_000)
     assert decision.answers is None, "a changed probe helper asks the probes again"
 
 
 def test_a_test_that_answers_keeps_what_it_added_apart(monkeypatch):
-    from benchmarks import harness
+    from benchmarks import options, probes
 
     record = results.Record("versioning", "git_lfs", 1_000, details={"tables": [1]})
     record.measures["commit MB"] = 3.0
-    with harness.answers(record, declared=False):
+    with probes.answers(record, declared=False):
         record.measures["timed, not an answer"] = 1.0
     assert not record.answers
-    opts = harness.Options((1_000,), None, (), 1, None, probe_rows=1_000)
-    with harness.answers(record, declared=False):
-        harness.skip_unless_probing(opts, 1_000)
+    opts = options.Options((1_000,), None, (), 1, None, probe_rows=1_000)
+    with probes.answers(record, declared=False):
+        probes.skip_unless_probing(opts, 1_000)
         record.features["diff"] = {"ok": True, "answer": "yes"}
         record.details["tables"].append(2)
     assert record.answers["parts"] == {
         "set": {"features": {"diff": {"ok": True, "answer": "yes"}}},
         "append": {"details": {"tables": [2]}},
     }
-    known = harness.Options((1_000,), None, (), 1, None, probe_rows=1_000, answers_known=True)
-    assert not harness.probes_here(known, 1_000)
+    known = options.Options((1_000,), None, (), 1, None, probe_rows=1_000, answers_known=True)
+    assert not probes.probes_here(known, 1_000)
     with pytest.raises(pytest.skip.Exception, match="answered for this tool version"):
-        harness.skip_unless_probing(known, 1_000)
+        probes.skip_unless_probing(known, 1_000)
 
 
 # A throwaway stage kept in a temporary folder: a fast tool and a slow one, each starting a
@@ -190,7 +190,7 @@ BENCH = """
 import os, subprocess, sys, time
 from pathlib import Path
 import pytest
-from benchmarks import harness
+from benchmarks import harness, options, probes
 
 STAGE, SIZES, REPEATS = "slowstage", (1,), 1
 pytestmark = pytest.mark.slowstage
@@ -216,9 +216,9 @@ def test_work(server, recorder, tool, rows):
 
 
 def test_probe(recorder, bench_options, tool, rows):
-    harness.skip_unless_probing(bench_options, rows)
+    probes.skip_unless_probing(bench_options, rows)
     with harness.trial(recorder, tool, rows) as record:
-        harness.record_probe(record, "answers", lambda: "yes")
+        probes.record_probe(record, "answers", lambda: "yes")
 """
 
 

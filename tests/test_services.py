@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from adapters import servers, services
+from adapters import processes, servers, services
 
 pytestmark = pytest.mark.harness
 
@@ -38,7 +38,7 @@ def test_postgres_starts_answers_and_is_gone_afterwards():
     pg = box["service"]
     port = int(pg.url.rsplit(":", 1)[1].split("/")[0])
     assert servers.port_is_free(port)
-    assert not servers.group_alive(pg.process.pid)
+    assert not processes.group_alive(pg.process.pid)
     assert not pg.workdir.exists()
 
 
@@ -52,7 +52,7 @@ def test_redis_starts_answers_and_is_gone_afterwards():
         client.close()
     port = int(rd.url.rsplit(":", 1)[1].split("/")[0])
     assert servers.port_is_free(port)
-    assert not servers.group_alive(rd.process.pid)
+    assert not processes.group_alive(rd.process.pid)
 
 
 def test_an_existing_server_is_used_as_given_and_never_stopped(monkeypatch):

@@ -13,7 +13,7 @@ from adapters import registry
 from adapters.base import AdapterError, NotSupported
 from adapters.servers import port_is_free
 from adapters.serving import appkit, browser
-from benchmarks import bench_serving, harness
+from benchmarks import bench_serving, probes
 
 pytestmark = pytest.mark.serving
 TOOLS = list(registry.tools("serving"))
@@ -126,7 +126,7 @@ def test_a_port_in_use_is_a_clear_start_error(tool, model_file):
 
 
 def test_ui_without_html_probe_says_yes_only_for_the_widget_toolkit(app):
-    answer = harness.probe(lambda: bench_serving.ui_without_html(app))["answer"]
+    answer = probes.probe(lambda: bench_serving.ui_without_html(app))["answer"]
     assert answer == ("yes" if app.form is browser.STREAMLIT_FORM else "no")
 
 
@@ -212,7 +212,7 @@ def shows_the_form(chromium, url: str) -> bool:
 def test_hot_reload_without_a_reload_option_is_not_supported(app, chromium):
     if app.reload_command(0, app.workdir / "app.py") is not None:
         pytest.skip("the tool has a reload option (exercised by the benchmark)")
-    assert harness.probe(lambda: app.hot_reload(chromium))["answer"] == "not supported"
+    assert probes.probe(lambda: app.hot_reload(chromium))["answer"] == "not supported"
 
 
 def test_no_tool_needs_a_system_package_to_serve(app):

@@ -11,7 +11,7 @@ import sqlite3
 import psutil
 import pytest
 
-from adapters import registry, servers, services
+from adapters import processes, registry, servers, services
 from adapters.tracking import team
 from adapters.tracking.baseline import FolderTracker
 from scenarios import model, wish
@@ -93,7 +93,7 @@ def test_mlflow_server_on_postgresql_two_clients_record_what_happened(model_file
     assert set(logged) == {"server_logged_db_errors", "server_worker_restarts"}
     postgres_port = int(postgres.url.rsplit(":", 1)[1].split("/")[0])
     assert servers.port_is_free(server.port) and servers.port_is_free(postgres_port)
-    assert not server.group_alive() and not servers.group_alive(postgres.process.pid)
+    assert not server.group_alive() and not processes.group_alive(postgres.process.pid)
     assert _gone(pids)
 
 

@@ -60,7 +60,7 @@ def test_setup_steps_are_recorded(validator):
 
 
 def test_user_code_is_the_rules_in_the_tools_form_without_docstrings(validator):
-    from benchmarks.harness import code_lines
+    from benchmarks.user_code import code_lines
 
     code = type(validator).user_code()
     assert "rules in the tool's form" in code
@@ -116,7 +116,7 @@ def test_optional_features_work_or_say_not_supported(validator, frames, tmp_path
 def test_the_report_check_wants_failing_values_not_only_counts(frames, tmp_path):
     """The HTML-report probe applies one test to every tool's page: GX's Data Docs pass,
     the baseline's table of counts does not (it shows no failing values)."""
-    from benchmarks import harness
+    from benchmarks import probes
     from benchmarks.bench_validation import report_shows_each_rule
 
     if registry.missing("validation", "great_expectations"):
@@ -126,7 +126,7 @@ def test_the_report_check_wants_failing_values_not_only_counts(frames, tmp_path)
     for tool in ("baseline", "great_expectations"):
         with registry.load("validation", tool)() as adapter:
             page = adapter.html_report(defective, tmp_path / f"{tool}.html")
-            answers[tool] = harness.probe(
+            answers[tool] = probes.probe(
                 lambda a=adapter, p=page: report_shows_each_rule(p, a, defective, truth)
             )
     assert answers["great_expectations"]["answer"] == "yes", answers["great_expectations"]

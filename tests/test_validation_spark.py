@@ -4,7 +4,8 @@ Parquet file, with one SparkSession for the file, stopped with its JVM at the en
 import psutil
 import pytest
 
-from adapters.validation.spark import ADAPTERS, load
+from adapters import setups
+from adapters.validation.spark import load
 
 pytestmark = pytest.mark.validation
 pytest.importorskip("pyspark")
@@ -27,7 +28,10 @@ def spark():
     session.stop(spark)
 
 
-@pytest.fixture(params=sorted(ADAPTERS))
+SPARK_TOOLS = sorted(t for t in setups.lookup("validation", "spark").tools if t.endswith("+spark"))
+
+
+@pytest.fixture(params=SPARK_TOOLS)
 def validator(request, spark):
     adapter = load(request.param)
     reason = adapter.unsupported_reason()
@@ -79,7 +83,7 @@ def test_copies_of_a_frame_repeat_no_row_but_the_injected_duplicates(tmp_path):
     validators would rightly flag rows nobody injected."""
     from adapters.validation.rules import RULES
     from adapters.validation.spark import workload
-    from benchmarks.bench_validation import _renumbered
+    from benchmarks.spark_workload import _renumbered
     from scenarios import wish
 
     frame = wish.generate(3000, seed=3)

@@ -37,13 +37,13 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from adapters import processes
 from adapters.base import Adapter
 from adapters.cicd import repo as repository
 
@@ -291,23 +291,14 @@ class Runner(Adapter):
         try:
             stdout, stderr = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            processes.stop(process, grace=0)
             raise
         seconds = time.perf_counter() - started
         output = stdout + stderr
         named = re.findall(failed_job, output) if process.returncode else []
         failed = named[-1] if named else None
-        left = _group_alive(process.pid)
+        left = processes.group_alive(process.pid)
         return PipelineRun(process.returncode, seconds, failed, output[-4000:], left)
-
-
-def _group_alive(group: int) -> bool:
-    """Whether a process of process group ``group`` is still running."""
-    try:
-        os.killpg(group, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def edited(files: dict[str, str], path: str, old: str, new: str) -> dict[str, str]:

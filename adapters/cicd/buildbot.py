@@ -27,7 +27,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from adapters import servers
+from adapters import processes, servers
 from adapters.cicd import base, venv_program
 from adapters.cicd.base import PipelineRun, Runner, edited
 
@@ -160,15 +160,13 @@ class BuildbotRunner(Runner):
         subprocess.run(command, check=True, capture_output=True, env=self.environment())
 
     def _start_worker(self) -> None:
-        self.worker = subprocess.Popen(
+        self.worker = processes.start(
             [venv_program("buildbot-worker"), "start", "--nodaemon", str(self.workdir / "worker")],
+            Path(os.devnull),
             cwd=self.workdir,
             env=self.environment(),
-            start_new_session=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
         )
-        servers.wait_for(self._worker_connected, "the worker's connection", timeout=120)
+        processes.wait_for(self._worker_connected, "the worker's connection", timeout=120)
 
     def _worker_connected(self) -> bool:
         workers = self._api("/workers")["workers"]
@@ -198,7 +196,7 @@ class BuildbotRunner(Runner):
             "--auth", "change:changepw", "--who", "bakeoff", "--vc", "git", "--branch", "main",
             "--repository", str(self.repo.path), "--revision", self.repo.head(), "ci",
         ])  # fmt: skip
-        servers.wait_for(lambda: self._finished_after(before), "the build's verdict", 900)
+        processes.wait_for(lambda: self._finished_after(before), "the build's verdict", 900)
         seconds = time.perf_counter() - started
         build = self._last_build()
         steps = self._api(f"/builds/{build['buildid']}/steps")["steps"]
@@ -248,7 +246,7 @@ class BuildbotRunner(Runner):
 
         before = len(verdicts())
         os.kill(self.master.process.pid, signal.SIGHUP)
-        servers.wait_for(lambda: len(verdicts()) > before, "the master's reconfiguration", 120)
+        processes.wait_for(lambda: len(verdicts()) > before, "the master's reconfiguration", 120)
         if ends[0] not in verdicts()[-1]:
             raise RuntimeError(verdicts()[-1])
 
@@ -276,7 +274,7 @@ class BuildbotRunner(Runner):
             complete = [b for b in builds if b["complete"] and b["results"] != RETRY]
             return bool(complete) and done(builds)
 
-        servers.wait_for(finished, "the probe build's verdict", PROBE_WAIT)
+        processes.wait_for(finished, "the probe build's verdict", PROBE_WAIT)
         return self._probe_builds(after)
 
     def _output(self, builds: list[dict]) -> str:
@@ -370,13 +368,13 @@ class BuildbotRunner(Runner):
 
     def servers_rss_mb(self) -> dict[str, float]:
         return {
-            "master": servers.tree_rss_bytes(self.master.process.pid) / 2**20,
-            "worker": servers.tree_rss_bytes(self.worker.pid) / 2**20,
+            "master": processes.tree_rss_bytes(self.master.process.pid) / 2**20,
+            "worker": processes.tree_rss_bytes(self.worker.pid) / 2**20,
         }
 
     def close(self) -> None:
         if self.worker is not None:
-            servers.stop_group(self.worker)
+            processes.stop(self.worker)
             self.worker = None
         if self.master is not None:
             self.master.stop()

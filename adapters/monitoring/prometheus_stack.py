@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from adapters.servers import ServerError, free_port, http, stop, wait_for
+from adapters.processes import ServerError, start, stop, wait_for
+from adapters.servers import free_port, http
 
 INTERVAL_SECONDS = 0.5
 PROGRAMS = ("prometheus", "prometheus-pushgateway")
@@ -43,7 +44,6 @@ class Stack:
 
     directory: Path
     processes: list[subprocess.Popen] = field(default_factory=list)
-    logs: list = field(default_factory=list)
     ports: list[int] = field(default_factory=list)
 
     @property
@@ -84,9 +84,7 @@ class Stack:
             wait_for(lambda u=url, n=name: self._ready(u, n), f"{name} ready on {url}")
 
     def _spawn(self, name: str, command: list[str]) -> None:
-        log = (self.directory / f"{name}.log").open("w")
-        self.logs.append(log)
-        self.processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT))
+        self.processes.append(start(command, self.directory / f"{name}.log"))
 
     def _ready(self, url: str, name: str) -> bool:
         for process in self.processes:
@@ -145,12 +143,8 @@ class Stack:
         return groups[name]
 
     def stop(self) -> None:
-        for process in self.processes:
-            stop(process)
+        stop(*self.processes)
         self.processes.clear()
-        for log in self.logs:
-            log.close()
-        self.logs.clear()
 
 
 def epoch(rfc3339: str) -> float:

@@ -16,8 +16,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from adapters import servers
-from adapters.orchestration import processes
+from adapters import processes, servers
+from adapters.orchestration import usage
 from adapters.orchestration.base import FLOWS, Orchestrator, Outcome, RunResult, StepRecord
 from adapters.orchestration.subprocess_tool import RUN_TIMEOUT, python, tail, tool_env
 from scenarios.model import CONFIGS
@@ -137,7 +137,7 @@ class AirflowScheduler(AirflowHome):
         self.step(self.start_step, self._start)
         self.step("get a REST token with the generated admin password", self._login)
         self.step("wait until the dag-processor has parsed the DAGs", self._wait_for_dags)
-        self.idle_memory_mb = processes.memory_mb()
+        self.idle_memory_mb = usage.memory_mb()
 
     def settings(self) -> dict[str, str]:
         return {
@@ -154,7 +154,7 @@ class AirflowScheduler(AirflowHome):
             args = [sys.executable, "-m", "airflow", *command]
             args += ["--port", str(self.port)] if command[0] == "api-server" else []
             self.components.append(
-                processes.start(args, self.env, self.home, self.home / f"{command[0]}.log")
+                processes.start(args, self.home / f"{command[0]}.log", env=self.env, cwd=self.home)
             )
         self._until(self._healthy, "the Airflow components to become healthy")
 
@@ -270,7 +270,7 @@ class AirflowScheduler(AirflowHome):
         return f"{last.get('exc_type')}: {last.get('exc_value')}"
 
     def close(self) -> None:
-        processes.stop(getattr(self, "components", []))
+        processes.stop(*getattr(self, "components", []), grace=30)
         if hasattr(self, "api"):
             self.api.close()
         super().close()

@@ -2,7 +2,7 @@
 
 Every tool runs the same steps (``scenarios/pipeline.py``) on files in a run directory.
 ``run`` and ``resume`` are timed here, once for all tools: wall time, CPU time and peak
-memory (PSS and RSS) of every process the tool started (see ``processes.Usage``).
+memory (PSS and RSS) of every process the tool started (see ``usage.Usage``).
 
 Contracts (what is true when each call returns):
 
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from adapters.base import Adapter
-from adapters.orchestration.processes import Usage
+from adapters.orchestration.usage import Usage
 from scenarios import pipeline
 
 PIPELINES = ("sales", "chain-10", "chain-50")

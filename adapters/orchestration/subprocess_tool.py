@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from adapters.orchestration import processes
+from adapters import processes
 from adapters.orchestration.base import REPO, Outcome, StepRecord
 
 RUN_TIMEOUT = 900  # seconds; a hung run is stopped and reported, never waited on forever

@@ -39,16 +39,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from adapters import processes
 from adapters.base import Adapter, AdapterError
+from adapters.processes import wait_for
 from adapters.servers import ServerError, free_port
 from adapters.serving.appkit import MODEL_ENV, PASSWORD_ENV
 from adapters.serving.browser import Form
-from adapters.serving.processes import peak_rss_mb, read, stop_tree, tree, wait_until
 
 APPS = Path(__file__).resolve().parent / "apps"
 ROOT = APPS.parents[2]
 START_TIMEOUT = 60.0
 RELOAD_WAIT = 30.0
+# a stop is a SIGTERM to the server alone, as its user's would be: what it started and
+# left running after that is killed and counted
+STOP_GRACE = 15.0
 
 
 @dataclass
@@ -139,7 +143,9 @@ class ServingApp(Adapter):
             self.change_watcher(server.url, chromium) as edit_is_served,
         ):
             app_copy.write_text(app_copy.read_text().replace(*self.reload_edit))
-            seconds = wait_until(edit_is_served, RELOAD_WAIT)
+            seconds = None  # the edit was not served within RELOAD_WAIT
+            with contextlib.suppress(ServerError):
+                seconds = wait_for(edit_is_served, "the edit served", RELOAD_WAIT, every=0.2)
         usual = self.command(0)
         flags = " ".join(p for p in command if p.startswith("--") and p not in usual)
         return Reload(
@@ -164,16 +170,19 @@ class ServingApp(Adapter):
             self._wait_answering(server.url, log_name)
             yield server
         finally:
-            server.peak_rss_mb = peak_rss_mb(tree(process))
-            stop_tree(process)
+            server.peak_rss_mb = processes.peak_rss_mb(processes.tree(process.pid))
+            processes.stop(process, grace=STOP_GRACE, leader_first=True)
 
     def _wait_answering(self, url: str, log_name: str) -> None:
         """Wait until a probe's server answers its health URL; AdapterError if it does not."""
-        if wait_until(lambda: read(url + self.health_path) is not None, START_TIMEOUT) is None:
+        try:
+            wait_for(lambda: read(url + self.health_path) is not None, url, START_TIMEOUT, 0.2)
+        except ServerError:
             cause = ServerError(
                 f"no answer in {START_TIMEOUT:.0f} s: {self.last_log_line(log_name)}"
             )
-            raise AdapterError(self.stage, self.name, f"a probe's server ({log_name})", cause)
+            where = f"a probe's server ({log_name})"
+            raise AdapterError(self.stage, self.name, where, cause) from None
 
     def setup(self) -> None:
         self.port = free_port()
@@ -208,15 +217,9 @@ class ServingApp(Adapter):
             MODEL_ENV: str(self.model_path),
             PASSWORD_ENV: self.password,
         }
-        with (self.workdir / log_name).open("ab") as log:
-            return subprocess.Popen(
-                command,
-                cwd=extra_path or self.workdir,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        cwd = extra_path or self.workdir
+        log = self.workdir / log_name
+        return processes.start(command, log, cwd=cwd, env=env, stdin=subprocess.DEVNULL)
 
     def _wait_healthy(self, deadline: float) -> None:
         while time.perf_counter() < deadline:
@@ -245,17 +248,17 @@ class ServingApp(Adapter):
         """The server's process and its children (psutil objects)."""
         if self.process is None or self.process.poll() is not None:
             return []
-        return tree(self.process)
+        return processes.tree(self.process.pid)
 
     def server_peak_rss_mb(self) -> float:
         """Peak resident memory (VmHWM) summed over the server's processes, in MB."""
-        return peak_rss_mb(self.server_processes())
+        return processes.peak_rss_mb(self.server_processes())
 
     def stop(self) -> list[int]:
         """Stop the server and its children; the ids of processes that had to be killed."""
         if self.process is None:
             return []
-        killed = stop_tree(self.process)
+        killed = processes.stop(self.process, grace=STOP_GRACE, leader_first=True)
         self.process = None
         return killed
 
@@ -272,3 +275,12 @@ def _reloader_note(log: Path) -> str:
 def python_module(module: str) -> list[str]:
     """``python -m module`` with this interpreter (the project's virtualenv)."""
     return [sys.executable, "-m", module]
+
+
+def read(url: str) -> str | None:
+    """The body of a GET, or None when nothing answers."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            return answer.read().decode("utf-8", "replace")
+    except OSError:
+        return None

@@ -21,22 +21,13 @@ bakeoff), and every successful sales run's outputs are on disk, readable by anot
 
 from __future__ import annotations
 
-import importlib
-
+from adapters import setups
 from adapters.orchestration.team.base import FANOUT, Burst, TeamLoad, TeamRun
 
-__all__ = ["FANOUT", "TOOLS", "Burst", "TeamLoad", "TeamRun", "load"]
-
-# each team tool in its own file: name -> "module:class" (imported only when used)
-TOOLS = {
-    "airflow+celery": "adapters.orchestration.team.airflow:AirflowCelery",
-    "airflow+local": "adapters.orchestration.team.airflow:AirflowLocal",
-    "baseline": "adapters.orchestration.team.baseline:BaselineTeam",
-    "metaflow": "adapters.orchestration.team.metaflow:MetaflowTeam",
-}
+__all__ = ["FANOUT", "Burst", "TeamLoad", "TeamRun", "load"]
 
 
 def load(tool: str) -> type[TeamLoad]:
-    """The team set-up class of a variant tool name ('airflow+celery', 'metaflow', ...)."""
-    module, _, name = TOOLS[tool].partition(":")
-    return getattr(importlib.import_module(module), name)
+    """The class of a team set-up's tool ('airflow+celery', 'metaflow', ...; one file per
+    tool, listed in adapters/setups.py)."""
+    return setups.load("orchestration", "team", tool)

@@ -9,9 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from adapters import services
+from adapters import processes, services
 from adapters.base import NotRunnable
-from adapters.orchestration import processes
 from adapters.orchestration.airflow import (
     DAG_FILES,
     AirflowScheduler,
@@ -172,7 +171,7 @@ class AirflowCelery(AirflowTeam):
             command = [sys.executable, "-m", "airflow", "celery", "worker", "--skip-serve-logs"]
             command += ["--celery-hostname", f"worker{number}@%h"]
             log = self.home / f"worker-{number}.log"
-            self.workers.append(processes.start(command, self.env, self.home, log))
+            self.workers.append(processes.start(command, log, env=self.env, cwd=self.home))
         super()._start()
         self.components += self.workers  # after COMPONENTS: memory_groups relies on it
         self._until(self._workers_ready, "the Celery workers to be ready")
@@ -191,7 +190,8 @@ class AirflowCelery(AirflowTeam):
 
     def close(self) -> None:
         try:
-            processes.stop(getattr(self, "workers", []))  # also when start-up failed early
+            # also when start-up failed early
+            processes.stop(*getattr(self, "workers", []), grace=30)
             super().close()
         finally:
             if hasattr(self, "services"):

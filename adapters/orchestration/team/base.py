@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psutil
 
-from adapters.orchestration import processes
+from adapters.orchestration import usage
 from adapters.orchestration.base import PIPELINES, Orchestrator, Outcome
 from scenarios import pipeline
 
@@ -72,7 +72,7 @@ class TeamLoad(Orchestrator):
             known = ", ".join(self.pipelines)
             raise ValueError(f"unknown pipeline {name!r}; choose one of {known}.")
         run_dirs = [self._run_dir(data) for _ in range(count)]
-        sampler = processes.GroupSampler(self.memory_groups)
+        sampler = usage.GroupSampler(self.memory_groups)
         sampler.start()
         try:
             runs = self.launch_together(name, run_dirs)
@@ -102,6 +102,6 @@ class TeamLoad(Orchestrator):
 
     def idle_components_mb(self) -> tuple[dict[str, float], dict[str, float]]:
         """(PSS, RSS) in MB of each component with no run going: what staying up costs."""
-        sampler = processes.GroupSampler(self.memory_groups)
+        sampler = usage.GroupSampler(self.memory_groups)
         sampler.sample()
         return sampler.peak_pss_mb, sampler.peak_rss_mb

@@ -13,6 +13,7 @@ every run and model version back.
 
 from __future__ import annotations
 
+from adapters import setups
 from adapters.tracking.team.base import CALLS, PARAMS, SERIES, WARMUP_TEAM_DAYS, TeamStore
 from adapters.tracking.team.clients import (
     Clients,
@@ -38,18 +39,7 @@ __all__ = [
 
 
 def store(tool: str, lean: bool = False) -> TeamStore:
-    """The team store of a variant tool name ('mlflow+postgresql', 'trackio', ...), one
-    file per tool."""
-    if tool.startswith("mlflow+"):
-        from adapters.tracking.team.mlflow import MlflowTeamStore
-
-        return MlflowTeamStore(tool.partition("+")[2], lean=lean)
-    if tool == "trackio":
-        from adapters.tracking.team.trackio import TrackioTeamStore
-
-        return TrackioTeamStore()
-    if tool != "baseline":
-        raise KeyError(f"no team set-up for {tool!r}")
-    from adapters.tracking.team.baseline import BaselineTeamStore
-
-    return BaselineTeamStore()
+    """The team store of a team set-up's tool ('mlflow+postgresql', 'trackio', ...; one
+    file per tool, listed in adapters/setups.py); ``lean``: MLflow's, for a quick test."""
+    store_class = setups.load("tracking", "team", tool)
+    return store_class(lean=True) if lean else store_class()

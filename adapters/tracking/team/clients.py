@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from adapters import servers
+from adapters import processes
 from adapters.base import AdapterError
 from adapters.tracking.base import QUIET_ENV, Tracker
 from adapters.tracking.team.base import (
@@ -90,7 +90,7 @@ class Clients:
 
     def rss_mb(self) -> float:
         pids = [process.pid for process in self.processes if process.pid]
-        return sum(servers.tree_rss_bytes(pid) for pid in pids) / 2**20
+        return sum(processes.tree_rss_bytes(pid) for pid in pids) / 2**20
 
     def close(self) -> None:
         self.stopping.value = 1

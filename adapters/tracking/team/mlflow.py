@@ -29,10 +29,12 @@ class MlflowTeamStore(TeamStore):
 
     tracker = MlflowServerTracker
 
-    def __init__(self, backend: str, workdir: Path | None = None, lean: bool = False):
+    backend = ""  # the store's database: "postgresql" or "sqlite"
+
+    def __init__(self, workdir: Path | None = None, lean: bool = False):
         super().__init__(workdir)
-        self.backend, self.lean = backend, lean
-        self.name = f"mlflow+{backend}"
+        self.lean = lean
+        self.name = f"mlflow+{self.backend}"
         self.server: servers.Server | None = None
         self.postgres: services.Service | None = None
         self._services = contextlib.ExitStack()
@@ -140,3 +142,15 @@ class MlflowTeamStore(TeamStore):
             self.server.stop()
         self._services.close()
         super().close()
+
+
+class MlflowPostgresStore(MlflowTeamStore):
+    """``mlflow+postgresql``: the store on a PostgreSQL database."""
+
+    backend = "postgresql"
+
+
+class MlflowSqliteStore(MlflowTeamStore):
+    """``mlflow+sqlite``: the store on a SQLite file beside the artefacts."""
+
+    backend = "sqlite"

@@ -5,22 +5,12 @@ The workload is a Parquet file with a ``row_id`` column (the row's position in t
 a Spark DataFrame has no row order of its own, so findings name rows by ``row_id``.
 """
 
-ROW_ID = "row_id"
+from adapters import setups
 
-# the spark variant's tools -> "module:Class" (the pandas tools of the crossover are the
-# stage's registered ones)
-ADAPTERS = {
-    "baseline+spark": "adapters.validation.spark.baseline:SparkBaseline",
-    "great_expectations+spark": (
-        "adapters.validation.spark.great_expectations:GreatExpectationsSparkValidator"
-    ),
-    "pandera+spark": "adapters.validation.spark.pandera:PanderaSparkValidator",
-}
+ROW_ID = "row_id"
 
 
 def load(tool: str) -> type:
-    """The adapter class of a spark tool ('pandera+spark')."""
-    import importlib
-
-    module, _, name = ADAPTERS[tool].partition(":")
-    return getattr(importlib.import_module(module), name)
+    """The adapter class of a spark set-up's tool ('pandera+spark'; listed in
+    adapters/setups.py; the pandas tools of the crossover are the stage's registered ones)."""
+    return setups.load("validation", "spark", tool)

@@ -1,26 +1,24 @@
-"""Processes the orchestrators start: run one to its end, keep servers, measure them all.
+"""What the orchestrators' processes use: wall and CPU seconds, peak memory.
 
 "Everything the tool started" is every descendant of this process, so one sampler
-serves every tool: subprocess runs, the Metaflow step processes, the Airflow servers.
+serves every tool: subprocess runs, the Metaflow step processes, the Airflow servers
+(started and stopped through adapters/processes.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import resource
-import signal
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import psutil
 
+from adapters import processes
+
 SAMPLE_SECONDS = 0.1
-STOP_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -103,62 +101,6 @@ class Sampler(threading.Thread):
         return Usage(self._ended - self._began, self._cpu, *self._peak)
 
 
-def run(command: list[str], env: dict, cwd: Path, timeout: float) -> subprocess.CompletedProcess:
-    """Run ``command`` to its end; on timeout kill its whole process group and raise."""
-    process = subprocess.Popen(
-        command,
-        env=env,
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        stdout, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        stop([process])
-        raise TimeoutError(f"{command[1]} did not finish within {timeout:.0f} s") from None
-    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
-
-
-def start(command: list[str], env: dict, cwd: Path, log: Path) -> subprocess.Popen:
-    """Start a long-running component in its own process group, output to ``log``."""
-    with open(log, "ab") as handle:
-        return subprocess.Popen(
-            command,
-            env=env,
-            cwd=cwd,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-def stop(processes: list[subprocess.Popen]) -> None:
-    """SIGTERM each process group, wait, then SIGKILL what is left of it."""
-    for process in processes:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_SECONDS
-    for process in processes:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(max(0.1, deadline - time.monotonic()))
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
-def tree(roots: list[int]) -> list[psutil.Process]:
-    """The processes ``roots`` and all their descendants that are still alive."""
-    found = []
-    for pid in roots:
-        with contextlib.suppress(psutil.Error):
-            root = psutil.Process(pid)
-            found += [root, *root.children(recursive=True)]
-    return found
-
-
 class GroupSampler(threading.Thread):
     """Peak RSS and PSS (MB) per named group of process trees, sampled until stopped.
 
@@ -180,7 +122,7 @@ class GroupSampler(threading.Thread):
     def sample(self) -> None:
         for name, roots in self._groups().items():
             pss = rss = 0
-            for process in tree(roots):
+            for process in processes.tree(*roots):
                 with contextlib.suppress(psutil.Error):
                     info = process.memory_full_info()
                     pss, rss = pss + info.pss, rss + info.rss
