@@ -28,10 +28,20 @@ class Tool:
 
 @dataclass(frozen=True)
 class Setup:
-    """Another set-up of a stage (servers for a team, Spark), shown in its own section."""
+    """Another set-up of a stage (servers for a team, Spark), shown in its own section:
+    its tools as ``tool+set-up`` names (``mlflow+postgresql``; a plain name is the tool in
+    the set-up's usual form), each ``"module:Class"`` imported on first use, or
+    ``REGISTERED`` for the stage's own adapter run unchanged (adapters/setups.py)."""
 
     question: str  # the section's question, as the report's heading
     unit: str = "rows"  # what its sizes count, e.g. "concurrent clients"
+    tools: dict[str, str] = field(default_factory=dict)  # tool+set-up -> "module:Class"
+    sizes: tuple[int, ...] = ()
+    quick: tuple[int, ...] = ()  # the sizes of ``bakeoff run --quick``
+    programs: tuple[str, ...] = ()  # system programs it runs (in its trials' key)
+
+
+REGISTERED = ""  # a set-up's tool that is the stage's registered adapter, unchanged
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ kept all its work). The floor is asked the same questions: what a tool buys is w
 from __future__ import annotations
 
 from reports import criteria
-from reports.results import Record
+from reports.results import Record, base_tool
 
 SETUP_SUFFIX = " set-up"  # a capability answered by a set-up's trial: "team set-up"
 
@@ -71,7 +71,7 @@ def setup_answer(tool: str, setup: str, setups: dict[str, list[Record]]) -> dict
     rows = setups.get(setup, [])
     if not rows:
         return {"answer": "not probed", "evidence": f"the {setup} set-up did not run"}
-    mine = [r for r in rows if criteria.same_product(tool, r.tool.split("+", 1)[0])]
+    mine = [r for r in rows if criteria.same_product(tool, base_tool(r.tool))]
     named = [r for r in mine if r.tool.endswith(f"+{setup}")]
     mine = named or mine
     if not mine:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from reports.results import Record, fact_key
+from reports.results import Record, base_tool, fact_key
 
 # a per-million-row cost below this (1 ns a row) is measurement noise, not a cost
 MIN_MARGINAL_SECONDS = 1e-3
@@ -154,7 +154,7 @@ def setup_scale(tools: list[str], setup_records: list[Record]) -> dict[str, dict
     found = {}
     for tool in tools:
         mine = sorted((value, setup) for setup, value in values.items()
-                      if same_product(tool, setup.split("+", 1)[0]))  # fmt: skip
+                      if same_product(tool, base_tool(setup)))  # fmt: skip
         held = [(value, setup) for value, setup in mine if setup not in lost]
         if held:
             found[tool] = {"value": held[0][0], "setup": held[0][1]}
@@ -261,7 +261,7 @@ def team_losses(tools: list[str], team: list[Record]) -> dict[str, str]:
     found = {}
     for tool in tools:
         mine = sorted(f"{setup}: {what}" for setup, what in lost.items()
-                      if same_product(tool, setup.split("+", 1)[0]))  # fmt: skip
+                      if same_product(tool, base_tool(setup)))  # fmt: skip
         if mine:
             found[tool] = "; ".join(mine)
     return found

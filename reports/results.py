@@ -47,10 +47,16 @@ def stats(samples: list[float]) -> dict:
     }
 
 
+def base_tool(tool: str) -> str:
+    """The registered tool behind a set-up's row: 'mlflow' for 'mlflow+postgresql' (as
+    adapters/setups.py names them; the report reads names from results, not adapters)."""
+    return tool.split("+", 1)[0]
+
+
 def fact_key(stage: str, tool: str) -> str:
     """The key of a tool's install evidence and dated facts: '<stage>.mlflow' also for the
     stage's team section ('<stage>-team') and its 'mlflow+postgresql' row."""
-    return f"{stage.split('-', 1)[0]}.{tool.split('+', 1)[0]}"
+    return f"{stage.split('-', 1)[0]}.{base_tool(tool)}"
 
 
 class ResultsError(ValueError):

@@ -80,8 +80,12 @@ def _first_error(stderr: str) -> str:
     """npm's own line saying what went wrong ("npm error 404 Not Found - GET ..."), not its
     error code or the pointer to its log; the last line when there is no such line."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    said = [line for line in lines if line.startswith("npm error")
-            and not line.removeprefix("npm error ").startswith(("code ", "A complete log"))]
+    said = [
+        line
+        for line in lines
+        if line.startswith("npm error")
+        and not line.removeprefix("npm error ").startswith(("code ", "A complete log"))
+    ]
     return (said or lines or ["no output"])[0 if said else -1]
 
 

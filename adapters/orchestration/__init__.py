@@ -13,7 +13,17 @@ STAGE = Stage(
         "team": Setup(
             "Orchestration, team set-up: what do Celery workers on PostgreSQL and Redis cost, "
             "and do many runs at once still finish?",
+            # the size is the number of sales-pipeline runs triggered together
             unit="concurrent runs",
+            tools={
+                "airflow+celery": "adapters.orchestration.team.airflow:AirflowCelery",
+                "airflow+local": "adapters.orchestration.team.airflow:AirflowLocal",
+                "metaflow": "adapters.orchestration.team.metaflow:MetaflowTeam",
+                "baseline": "adapters.orchestration.team.baseline:BaselineTeam",
+            },
+            sizes=(1, 4, 10),
+            quick=(1, 4),
+            programs=("postgres", "redis-server"),
         )
     },
     tool_names={

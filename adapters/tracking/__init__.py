@@ -12,7 +12,20 @@ STAGE = Stage(
     setups={
         "team": Setup(
             "Tracking, team set-up: which server holds when a whole team logs at once?",
+            # sizes are concurrent client processes, each doing a day of work on one shared
+            # store. Neptune is left out: offline it only appends to a local log that no
+            # other process reads, so there is nothing a team could share and nothing to
+            # read back.
             unit="concurrent clients",
+            tools={
+                "mlflow+postgresql": "adapters.tracking.team.mlflow:MlflowPostgresStore",
+                "mlflow+sqlite": "adapters.tracking.team.mlflow:MlflowSqliteStore",
+                "trackio": "adapters.tracking.team.trackio:TrackioTeamStore",
+                "baseline": "adapters.tracking.team.baseline:BaselineTeamStore",
+            },
+            sizes=(1, 4, 16),
+            quick=(1, 4),
+            programs=("postgres",),
         )
     },
     tool_names={

@@ -1,6 +1,6 @@
 """Validation stage: data quality checks on the Wish frame."""
 
-from adapters.registry import Setup, Stage, Tool
+from adapters.registry import REGISTERED, Setup, Stage, Tool
 
 _HINT = "the validation extra: pip install -e '.[validation]'"
 
@@ -12,7 +12,21 @@ STAGE = Stage(
     setups={
         "spark": Setup(
             "Validation on Spark: what do the same rules cost where data too big for pandas lives?",
+            # the same rules on Spark; the pandas tools read the same Parquet at 1M rows
+            # (the crossover)
             unit="rows on Spark",
+            tools={
+                "baseline+spark": "adapters.validation.spark.baseline:SparkBaseline",
+                "pandera+spark": "adapters.validation.spark.pandera:PanderaSparkValidator",
+                "great_expectations+spark": (
+                    "adapters.validation.spark.great_expectations:GreatExpectationsSparkValidator"
+                ),
+                "baseline+pandas": REGISTERED,
+                "pandera+pandas": REGISTERED,
+            },
+            sizes=(1_000_000, 10_000_000),
+            quick=(100_000,),
+            programs=("java",),
         )
     },
     tool_names={"great_expectations": "Great Expectations", "pandera": "Pandera"},
