@@ -355,7 +355,7 @@ CAPABILITIES = {"folds the socks": "folds socks"}
 """
 NEW_STAGE_BENCH = """
 import pytest
-from benchmarks import harness
+from benchmarks import harness, probes
 
 STAGE, SIZES, REPEATS = "tidying", (3,), 1
 pytestmark = pytest.mark.tidying
@@ -367,9 +367,9 @@ def test_tidy(recorder, tool, rows):
 
 
 def test_probe(recorder, bench_options, tool, rows):
-    harness.skip_unless_probing(bench_options, rows)
+    probes.skip_unless_probing(bench_options, rows)
     with harness.trial(recorder, tool, rows) as record:
-        harness.record_probe(record, "folds socks", lambda: "yes")
+        probes.record_probe(record, "folds socks", lambda: "yes")
 """
 
 
