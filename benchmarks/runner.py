@@ -29,7 +29,7 @@ from pathlib import Path
 from adapters import registry, setups
 from adapters.processes import rss_bytes, stop, tree
 from benchmarks.clock import Clock, duration
-from benchmarks.ledger import RUNNER_ENV, Ledger
+from benchmarks.ledger import RUNNER_ENV, Ledger, stop_processes
 from benchmarks.reuse import Decision, Reuse, Stored
 from reports.labels import counted
 from reports.results import Record, Results, now_iso, replace, save
@@ -404,13 +404,7 @@ class _TrialState:
                 found = psutil.Process(pid)
                 if found.create_time() == created and found.status() != psutil.STATUS_ZOMBIE:
                     alive.append(found)
-        for found in alive:
-            with contextlib.suppress(psutil.Error):
-                found.terminate()
-        _, still = psutil.wait_procs(alive, timeout=grace)
-        for found in still:
-            with contextlib.suppress(psutil.Error):
-                found.kill()
+        stop_processes(alive, grace)
 
     def sample(self) -> int:
         """The tree's RSS now; also the measured peak if an operation is being measured.
