@@ -243,7 +243,7 @@ def test_features(versioner, version_files, recorder, state, bench_options, tool
     record = recorder.record(tool, rows)
     if record.status != "ok":
         pytest.skip(f"not run: {record.reason}")
-    probes = {
+    exercises = {
         "read a version without checkout": lambda: _read_probe(versioner, ids, version_files),
         "diff between versions": lambda: _diff_probe(versioner, ids),
         "lineage: run record resolves to the data": lambda: _lineage_probe(
@@ -259,7 +259,7 @@ def test_features(versioner, version_files, recorder, state, bench_options, tool
     if probes.probes_here(bench_options, rows):
         with probes.answers(record):
             features = state["features"]
-            for name, exercise in probes.items():
+            for name, exercise in exercises.items():
                 features[name] = probes.probe(exercise)
             record.features = {name: features[name] for name in sorted(features)}
     record.user_code = _user_code(versioner)
