@@ -29,7 +29,8 @@ def base_tool(name: str) -> str:
 
 def of_stage(stage: str) -> dict[str, Setup]:
     """The set-ups the stage declares (its ``STAGE.setups``) besides its default one."""
-    return dict(registry.declarations()[stage].setups) if stage in registry.stages() else {}
+    declared = registry.declarations().get(stage)
+    return dict(declared.setups) if declared else {}
 
 
 def lookup(stage: str, setup: str) -> Setup:
