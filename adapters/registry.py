@@ -9,6 +9,7 @@ system programs are missing is reported with an install hint, for that tool alon
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import pkgutil
@@ -64,6 +65,13 @@ class UnknownTool(LookupError):
 
 def declarations() -> dict[str, Stage]:
     """Every stage package under ``adapters/`` (a package with a ``STAGE``), in pipeline order."""
+    return dict(_declared())
+
+
+@functools.cache
+def _declared() -> dict[str, Stage]:
+    """The stage packages, found once per process: a package added to ``adapters.__path__``
+    (as tests/test_reuse.py's throwaway stages are) must be there before the first call."""
     import adapters
 
     found = {}
