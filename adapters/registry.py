@@ -1,10 +1,11 @@
 """Find stages and adapters by name: ``"stage.tool" -> "module:Class"``, imported on first use.
 
 A stage is a package ``adapters/<stage>/`` whose ``__init__.py`` declares itself once as
-``STAGE`` (a :class:`Stage`: its question, unit, place in the pipeline, set-ups, display
-names) beside its ``TOOLS``; the registry finds such packages, no list of stages is kept.
-Importing a stage package is cheap (no tool is imported). A tool whose Python modules or
-system programs are missing is reported with an install hint, for that tool alone.
+``STAGE`` (a :class:`Stage`: its question, sizes and their unit, place in the pipeline,
+set-ups, display names) beside its ``TOOLS``; the registry finds such packages, no list of
+stages is kept. Importing a stage package is cheap (no tool is imported). A tool whose
+Python modules or system programs are missing is reported with an install hint, for that
+tool alone.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ class Stage:
     question: str  # the report section's question
     place: int  # position in the pipeline diagram, data flowing left to right
     box: str  # what the stage's box in that diagram does: "drift alerts"
+    sizes: tuple[int, ...]  # the sizes ``bakeoff run`` measures, in ``unit``
+    quick: tuple[int, ...] = ()  # the sizes of ``bakeoff run --quick`` (none: ``sizes``)
     unit: str = "rows"  # what the stage's sizes count: "lines of source"
     setups: dict[str, Setup] = field(default_factory=dict)  # "team" -> Setup
     tool_names: dict[str, str] = field(default_factory=dict)  # "pre_commit" -> "pre-commit"

@@ -23,8 +23,6 @@ from benchmarks import cicd_probes, harness, probes
 from benchmarks.user_code import code_lines
 
 STAGE = "cicd"
-SIZES = (repo.DATA_ROWS,)
-QUICK_SIZES = (repo.DATA_ROWS,)
 REPEATS = 3
 
 pytestmark = pytest.mark.cicd

@@ -26,11 +26,7 @@ from benchmarks.user_code import code_lines
 from reports.results import stats
 
 STAGE = "linting"
-CODE_BASE_BY_LINES = {
-    package.source_lines(name): name for name in package.CODE_BASES if package.installed(name)
-}
-SIZES = tuple(sorted(CODE_BASE_BY_LINES))
-QUICK_SIZES = SIZES[:1]
+CODE_BASE_BY_LINES = package.code_bases_by_lines()  # the stage's sizes (its STAGE)
 REPEATS = 3
 NOT_COMPARABLE = (
     "the tools' defaults are not comparable: ruff 0.17 enables 407 rules of many families "

@@ -24,8 +24,6 @@ from benchmarks.user_code import code_lines
 from reports.results import stats
 
 STAGE = "monitoring"
-SIZES = (1_600, 100_000, 1_000_000)
-QUICK_SIZES = (1_600,)
 REPEATS = 5
 QUALITY_SEEDS = 20
 QUALITY_MAX_ROWS = 10_000  # seeds x batches at larger sizes belong to no one's afternoon

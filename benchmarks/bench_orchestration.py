@@ -17,8 +17,6 @@ from reports.results import TOOL_ERRORS, stats
 from scenarios import model, pipeline, wish
 
 STAGE = "orchestration"
-SIZES = (1_600,)
-QUICK_SIZES = (1_600,)
 REPEATS = 5
 CHAIN_ROUNDS = 3  # the 10-task chain's rounds: its spread is the per-task figure's
 # a 50-task chain under Airflow's scheduler takes two minutes a round: timed once, the

@@ -29,8 +29,6 @@ from benchmarks import datacache, harness, probes
 from benchmarks.user_code import code_lines
 
 STAGE = "serving"
-SIZES = (1_600,)  # rows the served model is trained on (the real file's size)
-QUICK_SIZES = (1_600,)
 REPEATS = 5
 MODEL_CONFIG = "ridge"  # the quickest config (~2 ms per one-row predict), not to dominate latency
 LOAD_CLIENTS = (1, 4, 16)

@@ -24,8 +24,8 @@ from benchmarks.user_code import code_lines, operation_source, tool_imports
 from reports.results import TOOL_ERRORS
 
 STAGE = "tracking"
-SIZES = (1_600,)  # rows the model is trained on; tracking costs do not grow with them
-QUICK_SIZES = (1_600,)
+# rows the model is trained on (the stage's one size); tracking costs do not grow with them
+TRAINING_ROWS = registry.declarations()[STAGE].sizes[0]
 REPEATS = 5
 TEAM_MAX_ROUNDS = 3  # rounds of the team's day per size (fewer with --repeats below 3)
 THROUGHPUT_POINTS = (1_000, 10_000, 100_000)
@@ -331,7 +331,7 @@ def team_model(bench_options, tmp_path_factory):
 
     from scenarios import model
 
-    split = model.split(datacache.synthetic_or_user_frame(bench_options, SIZES[0]))
+    split = model.split(datacache.synthetic_or_user_frame(bench_options, TRAINING_ROWS))
     path = tmp_path_factory.mktemp("team") / "model.joblib"
     joblib.dump(model.train(split, "forest"), path)
     return path
@@ -366,7 +366,7 @@ def test_team_day_of_work(team_store, team_model, recorder, bench_options, tool,
 
     rounds = min(bench_options.repeats, TEAM_MAX_ROUNDS)
     with harness.trial(recorder, tool, rows) as record:
-        record.data = dict(datacache.DATA_SOURCES.get(SIZES[0], {}))
+        record.data = dict(datacache.DATA_SOURCES.get(TRAINING_ROWS, {}))
         harness.progress(f"{rows} clients: starting, untimed warm-up days first")
         walls, days = [], []
         with (

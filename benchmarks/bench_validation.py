@@ -13,8 +13,6 @@ from benchmarks import datacache, harness, probes, spark_workload
 from benchmarks.user_code import code_lines
 
 STAGE = "validation"
-SIZES = (1_600, 100_000, 1_000_000)
-QUICK_SIZES = (2_000,)
 REPEATS = 5
 PANDAS_CROSSOVER_MAX_ROWS = 1_000_000
 SPARK_ONE_ROUND_ROWS = 10_000_000

@@ -29,8 +29,6 @@ from benchmarks import datacache, harness, probes
 from benchmarks.user_code import code_lines, operation_source
 
 STAGE = "versioning"
-SIZES = (1_600, 100_000, 1_000_000)
-QUICK_SIZES = (1_600,)
 REPEATS = 5
 LARGE = 1_000_000  # from here on: two versions, fewer rounds, a free-disk check
 BYTES_PER_ROW = 500  # this schema's CSV, measured: about 490 bytes per row

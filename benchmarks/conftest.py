@@ -1,9 +1,10 @@
 """Fixtures every stage's benchmark file gets: its options and its recorder.
 
-A benchmark module declares ``STAGE``, ``SIZES`` (default row counts) and ``REPEATS``;
-its tests then receive ``tool`` and ``rows`` parameters from the registry and options.
-A stage may also have other set-ups (adapters/setups.py: ``team``, ``spark``), each with
-its tools, sizes and unit. Tests marked ``@pytest.mark.variant("team")`` run only with
+A benchmark module names its ``STAGE`` and its ``REPEATS``; its tests then receive ``tool``
+and ``rows`` parameters from the registry and options, ``rows`` by default the sizes the
+stage declares (``STAGE.sizes`` in ``adapters/<stage>/__init__.py``). A stage may also
+have other set-ups (adapters/setups.py: ``team``, ``spark``), each with its tools, sizes
+and unit. Tests marked ``@pytest.mark.variant("team")`` run only with
 ``--variant=team``, and unmarked tests only without ``--variant``.
 """
 

@@ -25,10 +25,11 @@ class Options:
 
 
 def from_config(config: pytest.Config, module) -> Options:
-    """The bakeoff options of this pytest session, with the stage module's defaults
-    (``SIZES``, ``REPEATS``, or its set-up's ``sizes``, adapters/setups.py) filled in."""
+    """The bakeoff options of this pytest session, with the defaults filled in: the sizes
+    its stage declares (its ``STAGE.sizes``, or its set-up's) and the module's ``REPEATS``."""
     variant = config.getoption("--variant")
-    default_rows = setups.lookup(module.STAGE, variant).sizes if variant else module.SIZES
+    stage = registry.declarations()[module.STAGE]
+    default_rows = setups.lookup(module.STAGE, variant).sizes if variant else stage.sizes
     default_repeats = module.REPEATS
     rows = tuple(int(r) for r in config.getoption("--rows").split(",") if r)
     tools = tuple(t for t in config.getoption("--tools").split(",") if t)

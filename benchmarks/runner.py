@@ -13,7 +13,6 @@ run keeps them, and the processes trials start are kept in a ledger (benchmarks/
 from __future__ import annotations
 
 import contextlib
-import importlib
 import json
 import os
 import platform
@@ -68,13 +67,10 @@ def trial_order(plan: Plan) -> list[tuple[int, str]]:
 
 
 def stage_sizes(stage: str, quick: bool, variant: str = "") -> tuple[int, ...]:
-    """The row counts a stage's benchmark file declares (``QUICK_SIZES`` with --quick);
-    for a variant, its ``sizes`` (``quick``)."""
-    module = importlib.import_module(f"benchmarks.bench_{stage}")
-    if variant:
-        declared = setups.lookup(stage, variant)
-        return (declared.quick or declared.sizes) if quick else declared.sizes
-    return tuple(getattr(module, "QUICK_SIZES", module.SIZES) if quick else module.SIZES)
+    """The sizes a stage declares (its ``STAGE.sizes``; ``quick`` with --quick, when it
+    declares them), or those of its set-up ``variant``."""
+    declared = setups.lookup(stage, variant) if variant else registry.declarations()[stage]
+    return (declared.quick or declared.sizes) if quick else declared.sizes
 
 
 def bench_file(stage: str) -> Path:

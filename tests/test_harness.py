@@ -186,7 +186,7 @@ from benchmarks.conftest import *  # the recorder fixture and the failed-check h
 """
 FAKE_BENCH = """
 from benchmarks import datacache, harness, options, probes
-STAGE, SIZES, REPEATS = "validation", (10,), 1
+STAGE, REPEATS = "validation", 1
 
 def test_timed_then_checked(recorder, tool, rows):
     with harness.trial(recorder, tool, rows):
@@ -201,7 +201,7 @@ def test_a_failed_check_after_a_timing_fails_the_trial(tmp_path):
     out = tmp_path / "records.json"
     done = subprocess.run(
         [sys.executable, "-m", "pytest", str(tmp_path / "bench_fake.py"), "-q",
-         "-p", "no:cacheprovider", "--tools=baseline", f"--bakeoff-out={out}"],
+         "-p", "no:cacheprovider", "--tools=baseline", "--rows=10", f"--bakeoff-out={out}"],
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode == 1, done.stdout + done.stderr

@@ -162,7 +162,7 @@ def test_a_test_that_answers_keeps_what_it_added_apart(monkeypatch):
 # server in its own session (as PostgreSQL or Prometheus do) that its fixture stops.
 STAGE_INIT = """
 from adapters.registry import Stage, Tool
-STAGE = Stage("Slow", "Slow: which is slow?", place=99, box="waits")
+STAGE = Stage("Slow", "Slow: which is slow?", place=99, box="waits", sizes=(1,))
 TOOLS = {"fast": Tool("adapters.slowstage:Nothing"), "slow": Tool("adapters.slowstage:Nothing")}
 """
 # found as stage packages are: a package under adapters/ (here a folder added to its path)
@@ -192,7 +192,7 @@ from pathlib import Path
 import pytest
 from benchmarks import harness, options, probes
 
-STAGE, SIZES, REPEATS = "slowstage", (1,), 1
+STAGE, REPEATS = "slowstage", 1
 pytestmark = pytest.mark.slowstage
 
 
@@ -348,7 +348,7 @@ def test_a_killed_run_resumes_and_leaves_no_server_behind(tmp_path, started):
 NEW_STAGE_INIT = """
 from adapters.registry import Stage, Tool
 STAGE = Stage("Tidying", "Tidying: which tool tidies fastest?", place=99, box="tidy data",
-              unit="drawers", tool_names={"solo": "Solo Tidy"})
+              sizes=(3,), unit="drawers", tool_names={"solo": "Solo Tidy"})
 TOOLS = {"baseline": Tool("adapters.tidying:Nothing"), "solo": Tool("adapters.tidying:Nothing")}
 ROLES = {"baseline": {"kind": "floor"}}
 CAPABILITIES = {"folds the socks": "folds socks"}
@@ -357,7 +357,7 @@ NEW_STAGE_BENCH = """
 import pytest
 from benchmarks import harness, probes
 
-STAGE, SIZES, REPEATS = "tidying", (3,), 1
+STAGE, REPEATS = "tidying", 1
 pytestmark = pytest.mark.tidying
 
 

@@ -8,6 +8,7 @@ found whether or not the environment is activated.
 import sys
 from pathlib import Path
 
+from adapters.cicd import repo
 from adapters.registry import Stage, Tool
 
 VENV_BIN = Path(sys.executable).parent
@@ -23,6 +24,8 @@ STAGE = Stage(
     question="CI/CD: which runs lint, tests and training on every change, and stops bad ones?",
     place=2,
     box="checks every change",
+    sizes=(repo.DATA_ROWS,),  # the repository's data sample
+    quick=(repo.DATA_ROWS,),
     unit="rows in the repository's data sample",
     tool_names={
         "buildbot": "Buildbot",

@@ -1,15 +1,20 @@
 """Linting stage: linters and formatters on a package with labelled defects and on real
 code bases, each tool run as the program a user runs (``python -m <tool>``)."""
 
+from adapters.linting import package
 from adapters.registry import Stage, Tool
 
 _HINT = "the linting extra: pip install -e '.[linting]'"
+# a size is the lines of source of one installed code base (flask, then rich beside it)
+_CODE_BASE_LINES = tuple(package.code_bases_by_lines())
 
 STAGE = Stage(
     name="Linting",
     question="Linting and style: which finds real defects fastest, with fewest false alarms?",
     place=1,
     box="code checks",
+    sizes=_CODE_BASE_LINES,
+    quick=_CODE_BASE_LINES[:1],
     unit="lines of source",
     tool_names={
         "flake8_black_isort": "flake8 + black + isort",

@@ -14,6 +14,8 @@ STAGE = Stage(
     question="Monitoring: which tells us, correctly and quickly, that data drifted?",
     place=8,
     box="drift alerts",
+    sizes=(1_600, 100_000, 1_000_000),
+    quick=(1_600,),
     tool_names={
         "evidently": "Evidently",
         "evidently_ks": "Evidently (KS test)",

@@ -9,6 +9,8 @@ STAGE = Stage(
     question="Orchestration: which runs the training pipeline with least overhead?",
     place=5,
     box="training pipeline",
+    sizes=(1_600,),
+    quick=(1_600,),
     setups={
         "team": Setup(
             "Orchestration, team set-up: what do Celery workers on PostgreSQL and Redis cost, "

@@ -9,6 +9,8 @@ STAGE = Stage(
     question="Serving: which puts the model in front of users fastest, and holds up?",
     place=7,
     box="web app / API",
+    sizes=(1_600,),  # rows the served model is trained on (the real file's size)
+    quick=(1_600,),
     tool_names={"flask": "Flask", "flask_gunicorn": "Flask + gunicorn", "streamlit": "Streamlit"},
 )
 

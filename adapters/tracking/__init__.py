@@ -9,6 +9,8 @@ STAGE = Stage(
     question="Tracking: where do experiments and models live, and what does it cost?",
     place=6,
     box="runs + model registry",
+    sizes=(1_600,),  # rows the model is trained on; tracking costs do not grow with them
+    quick=(1_600,),
     setups={
         "team": Setup(
             "Tracking, team set-up: which server holds when a whole team logs at once?",

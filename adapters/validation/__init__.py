@@ -9,6 +9,8 @@ STAGE = Stage(
     question="Validation: does the tool catch bad data, and at what cost?",
     place=4,
     box="data checks",
+    sizes=(1_600, 100_000, 1_000_000),
+    quick=(2_000,),
     setups={
         "spark": Setup(
             "Validation on Spark: what do the same rules cost where data too big for pandas lives?",

@@ -9,6 +9,8 @@ STAGE = Stage(
     question="Versioning: can we get back exactly the data a model was trained on?",
     place=3,
     box="data versions",
+    sizes=(1_600, 100_000, 1_000_000),
+    quick=(1_600,),
     tool_names={"dvc": "DVC", "git_lfs": "Git LFS", "neptune": "Neptune"},
 )
 
