@@ -8,7 +8,7 @@ def pytest_addoption(parser):
     group.addoption("--tools", default="", help="tools to run, comma separated (default: all)")
     group.addoption("--repeats", type=int, default=0, help="timed rounds per operation")
     group.addoption(
-        "--variant",
+        "--setup",
         default="",
         help="a stage's other set-up: 'team' (PostgreSQL/Redis servers, concurrent clients) "
         "or 'spark' (validation on Spark); default: the stage's single-user set-up",

@@ -271,7 +271,7 @@ def _team_rounds(bench_options, rows: int = 1) -> int:
     return TEAM_ROUNDS
 
 
-@pytest.mark.variant("team")
+@pytest.mark.setup("team")
 def test_team_runs(
     team_orchestrator, team_data, team_expected, recorder, bench_options, tool, rows
 ):
@@ -304,7 +304,7 @@ def test_team_runs(
         record.details[TOOL_ERRORS] = [["run", words, n] for words, n in sorted(seen.items())]
 
 
-@pytest.mark.variant("team")
+@pytest.mark.setup("team")
 def test_team_fanout(team_orchestrator, team_data, recorder, bench_options, tool, rows):
     if rows != 1:
         pytest.skip("the wide fan-out is measured once per tool, with 1 run")

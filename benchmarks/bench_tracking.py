@@ -321,7 +321,7 @@ def test_ui_probe(tracker, recorder, bench_options, tool, rows):
         tracking_probes.probe_ui(record, tracker)
 
 
-# The team topology (--variant=team): ``rows`` is the number of concurrent client processes.
+# The team set-up (--setup=team): ``rows`` is the number of concurrent client processes.
 
 
 @pytest.fixture(scope="module")
@@ -339,7 +339,7 @@ def team_model(bench_options, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def team_store(tool, rows, recorder):
-    """The variant tool's shared store; its start is measured once (PostgreSQL's included)."""
+    """The set-up tool's shared store; its start is measured once (PostgreSQL's included)."""
     from adapters.tracking import team
 
     store = team.store(tool)
@@ -358,7 +358,7 @@ def team_store(tool, rows, recorder):
             store.close()
 
 
-@pytest.mark.variant("team")
+@pytest.mark.setup("team")
 def test_team_day_of_work(team_store, team_model, recorder, bench_options, tool, rows):
     """``rows`` client processes released together into a day of work per round; then a
     separate reader process checks that every run and model version is in the store."""

@@ -268,7 +268,7 @@ def findings_table(title: str, findings) -> dict:
     }
 
 
-# --- the spark variant: the same rules and defects on Spark, and the pandas crossover ---
+# --- the spark set-up: the same rules and defects on Spark, and the pandas crossover ---
 
 
 @pytest.fixture(scope="module")
@@ -325,7 +325,7 @@ def spark_validator(tool, rows, recorder, spark):
         yield opened
 
 
-@pytest.mark.variant("spark")
+@pytest.mark.setup("spark")
 def test_spark_validate(
     benchmark, spark_validator, parquet_workload, recorder, bench_options, tool, rows
 ):

@@ -183,18 +183,18 @@ def _plans(args) -> list:
 
     if args.repeats < 1 or (args.rows is not None and args.rows < 1):
         raise UsageError("--repeats and --rows must be at least 1.")
-    variant = _variant(args)
+    setup = _chosen_setup(args)
     try:
         if args.stage != "all":
             registry.tools(args.stage)  # raises UnknownTool for an unknown stage
         stages = registry.stages() if args.stage == "all" else (args.stage,)
-        if variant:
-            stages = _stages_with(variant, stages, args.stage)
+        if setup:
+            stages = _stages_with(setup, stages, args.stage)
         chosen = tuple(t for t in args.tools.split(",") if t)
         plans = []
         for stage in stages:
-            tools = _tools(stage, variant, chosen)
-            sizes = (args.rows,) if args.rows else runner.stage_sizes(stage, args.quick, variant)
+            tools = _tools(stage, setup, chosen)
+            sizes = (args.rows,) if args.rows else runner.stage_sizes(stage, args.quick, setup)
             if args.data and not args.rows:
                 sizes = (args.data_rows,)  # the file's own size: no made-up row counts
             plans.append(
@@ -206,7 +206,7 @@ def _plans(args) -> list:
                     args.data,
                     args.time_limit,
                     args.seed,
-                    variant,
+                    setup,
                     smoke=args.quick,
                 )
             )
@@ -215,7 +215,7 @@ def _plans(args) -> list:
     return plans
 
 
-def _variant(args) -> str:
+def _chosen_setup(args) -> str:
     """'team', 'spark' or '' from --topology/--engine; the server options go to the trials
     through the environment (adapters/services.py reads them)."""
     import os
@@ -234,14 +234,14 @@ def _variant(args) -> str:
     return "spark" if args.engine == "spark" else ""
 
 
-def _stages_with(variant: str, stages, asked: str) -> tuple[str, ...]:
-    """The stages that have ``variant``; a named stage without it is refused."""
+def _stages_with(setup: str, stages, asked: str) -> tuple[str, ...]:
+    """The stages that have the set-up ``setup``; a named stage without it is refused."""
     from adapters import setups
 
-    having = tuple(s for s in stages if variant in setups.of_stage(s))
+    having = tuple(s for s in stages if setup in setups.of_stage(s))
     if not having:
-        option = "--topology team" if variant == "team" else "--engine spark"
-        offered = [s for s in registry_stages() if variant in setups.of_stage(s)]
+        option = "--topology team" if setup == "team" else "--engine spark"
+        offered = [s for s in registry_stages() if setup in setups.of_stage(s)]
         raise UsageError(
             f"the {asked} stage has no {option} set-up; stages that have one: "
             f"{', '.join(offered) or 'none'}."
@@ -255,12 +255,12 @@ def registry_stages() -> tuple[str, ...]:
     return tuple(registry.stages())
 
 
-def _tools(stage: str, variant: str, chosen: tuple[str, ...]) -> tuple[str, ...]:
-    """The tools of one plan: --tools (checked), or every tool of the stage or variant; in a
-    variant, 'mlflow' chooses each of its set-ups ('mlflow+postgresql', 'mlflow+sqlite')."""
+def _tools(stage: str, setup: str, chosen: tuple[str, ...]) -> tuple[str, ...]:
+    """The tools of one plan: --tools (checked), or every tool of the stage or set-up; in a
+    set-up, 'mlflow' chooses each of its forms there ('mlflow+postgresql', 'mlflow+sqlite')."""
     from adapters import registry, setups
 
-    offered = tuple(setups.lookup(stage, variant).tools if variant else registry.tools(stage))
+    offered = tuple(setups.lookup(stage, setup).tools if setup else registry.tools(stage))
     if not chosen:
         return offered
     tools = []
@@ -269,7 +269,7 @@ def _tools(stage: str, variant: str, chosen: tuple[str, ...]) -> tuple[str, ...]
         matches = [t for t in offered if t == name or setups.base_tool(t) == name]
         if not matches:
             raise UsageError(
-                f"{stage}.{name} has no {variant} set-up; choose from {', '.join(offered)}."
+                f"{stage}.{name} has no {setup} set-up; choose from {', '.join(offered)}."
             )
         tools += [t for t in matches if t not in tools]
     return tuple(tools)

@@ -3,9 +3,10 @@ the progress line's "about N left", and ``--budget``'s choice of what fits.
 
 Each finished trial's wall time is kept in ``~/.cache/bakeoff/trial-seconds.json`` (the
 folder ``$BAKEOFF_HISTORY`` names instead, if set: the test suite's runs keep theirs
-apart) under ``stage[/variant]:tool:rows``. A trial never run before is estimated from
-the same tool at a smaller size in this run or an earlier one, scaled by rows
-(pessimistic: linear, and only up to ten times the rows).
+apart) under ``section:tool:rows`` (a section: ``tracking``, or a set-up's
+``tracking-team``). A trial never run before is estimated from the same tool at a
+smaller size in this run or an earlier one, scaled by rows (pessimistic: linear, and only
+up to ten times the rows).
 """
 
 from __future__ import annotations

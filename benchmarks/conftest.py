@@ -4,8 +4,8 @@ A benchmark module names its ``STAGE`` and its ``REPEATS``; its tests then recei
 and ``rows`` parameters from the registry and options, ``rows`` by default the sizes the
 stage declares (``STAGE.sizes`` in ``adapters/<stage>/__init__.py``). A stage may also
 have other set-ups (adapters/setups.py: ``team``, ``spark``), each with its tools, sizes
-and unit. Tests marked ``@pytest.mark.variant("team")`` run only with
-``--variant=team``, and unmarked tests only without ``--variant``.
+and unit. Tests marked ``@pytest.mark.setup("team")`` run only with ``--setup=team``, and
+unmarked tests only without ``--setup``.
 """
 
 import os
@@ -20,19 +20,19 @@ def _options(config, module) -> options.Options:
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "variant(name): runs only with --variant=name")
+    config.addinivalue_line("markers", "setup(name): runs only with --setup=name")
     harness.SMOKE["on"] = bool(config.getoption("--smoke", default=False))
     ledger.stop_when_orphaned()  # a trial whose bakeoff run was killed stops itself
 
 
 def pytest_collection_modifyitems(config, items):
-    """Keep the tests of the chosen set-up: a variant's marked tests, or the unmarked ones."""
-    variant = config.getoption("--variant")
+    """Keep the tests of the chosen set-up: a set-up's marked tests, or the unmarked ones."""
+    setup = config.getoption("--setup")
     kept, dropped = [], []
     for item in items:
-        marker = item.get_closest_marker("variant")
+        marker = item.get_closest_marker("setup")
         wanted = marker.args[0] if marker else ""
-        (kept if wanted == variant else dropped).append(item)
+        (kept if wanted == setup else dropped).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
@@ -51,7 +51,7 @@ def bench_options(request) -> options.Options:
 
 @pytest.fixture(scope="module")
 def recorder(request, bench_options):
-    recorder = harness.Recorder(request.module.STAGE, bench_options.out, bench_options.variant)
+    recorder = harness.Recorder(request.module.STAGE, bench_options.out, bench_options.setup)
     yield recorder
     recorder.write()
 

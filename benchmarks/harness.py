@@ -162,15 +162,15 @@ FIRST_CALL: dict[int, float] = {}
 class Recorder:
     """Collects one Record per (tool, rows) during a benchmark session."""
 
-    def __init__(self, stage: str, out: Path | None, variant: str = ""):
-        self.stage, self.out, self.variant = stage, out, variant
+    def __init__(self, stage: str, out: Path | None, setup: str = ""):
+        self.stage, self.out, self.setup = stage, out, setup
         self.records: dict[tuple[str, int], Record] = {}
 
     def record(self, tool: str, rows: int) -> Record:
         key = (tool, rows)
         if key not in self.records:
             role, capabilities = decision(self.stage, tool)
-            self.records[key] = Record(stage=self.stage, tool=tool, rows=rows, variant=self.variant,
+            self.records[key] = Record(stage=self.stage, tool=tool, rows=rows, setup=self.setup,
                                        role=role, capabilities=capabilities)  # fmt: skip
         return self.records[key]
 
@@ -265,7 +265,7 @@ def trial(recorder: Recorder, tool: str, rows: int) -> Iterator[Record]:
 def opened(recorder: Recorder, adapter: Adapter, rows: int, tool: str | None = None,
            package: str | None = None) -> Iterator[Adapter]:  # fmt: skip
     """Set the adapter up (timed, steps recorded), yield it, and always close it. ``tool``
-    names the record where it differs from the adapter's name (a variant's 'pandera+spark');
+    names the record where it differs from the adapter's name (a set-up's 'pandera+spark');
     ``package`` is the tool's package where the registry's first module is not it."""
     import time
 

@@ -189,7 +189,7 @@ def program_version(program: str) -> str:
 
 def set_up_programs(plan: Plan) -> tuple[str, ...]:
     """The system programs a set-up declares (its ``programs``), e.g. PostgreSQL's."""
-    return setups.lookup(plan.stage, plan.variant).programs if plan.variant else ()
+    return setups.lookup(plan.stage, plan.setup).programs if plan.setup else ()
 
 
 def data_source(path: Path | None) -> dict:
@@ -205,7 +205,7 @@ def work(plan: Plan, rows: int) -> dict:
                  if k.startswith("BAKEOFF_") and k not in NOT_WORK}  # fmt: skip
     return {
         "rows": rows,
-        "variant": plan.variant,
+        "setup": plan.setup,
         "repeats": plan.repeats,
         "probes": rows == min(plan.sizes) and not plan.smoke,
         "smoke": plan.smoke,

@@ -18,7 +18,7 @@ class Options:
     tools: tuple[str, ...]
     repeats: int
     out: Path | None
-    variant: str = ""
+    setup: str = ""  # "" = the stage's default set-up; else one of its set-ups ("team")
     probe_rows: int = 0  # the one size that runs the feature probes; 0: every size
     smoke: bool = False  # --smoke (bakeoff run --quick): see SMOKE
     answers_known: bool = False  # --answers-known: the runner carries stored answers over
@@ -27,9 +27,9 @@ class Options:
 def from_config(config: pytest.Config, module) -> Options:
     """The bakeoff options of this pytest session, with the defaults filled in: the sizes
     its stage declares (its ``STAGE.sizes``, or its set-up's) and the module's ``REPEATS``."""
-    variant = config.getoption("--variant")
+    setup = config.getoption("--setup")
     stage = registry.declarations()[module.STAGE]
-    default_rows = setups.lookup(module.STAGE, variant).sizes if variant else stage.sizes
+    default_rows = setups.lookup(module.STAGE, setup).sizes if setup else stage.sizes
     default_repeats = module.REPEATS
     rows = tuple(int(r) for r in config.getoption("--rows").split(",") if r)
     tools = tuple(t for t in config.getoption("--tools").split(",") if t)
@@ -40,7 +40,7 @@ def from_config(config: pytest.Config, module) -> Options:
         tools,
         config.getoption("--repeats") or default_repeats,
         Path(out) if out else None,
-        variant,
+        setup,
         config.getoption("--probe-rows") or 0,
         bool(config.getoption("--smoke")),
         bool(config.getoption("--answers-known")),
@@ -50,7 +50,7 @@ def from_config(config: pytest.Config, module) -> Options:
 def parametrize(metafunc: pytest.Metafunc, stage: str, opts: Options) -> None:
     """Parametrise ``tool`` over the stage's tools and ``rows`` over the sizes."""
     if "tool" in metafunc.fixturenames:
-        names = opts.tools or setup_tools(stage, opts.variant)
+        names = opts.tools or setup_tools(stage, opts.setup)
         params = [pytest.param(name, marks=_skip_if_missing(stage, name)) for name in names]
         metafunc.parametrize("tool", params, scope="module")
     if "rows" in metafunc.fixturenames:

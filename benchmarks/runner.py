@@ -49,7 +49,7 @@ class Plan:
     data: Path | None = None
     time_limit: float = DEFAULT_TIME_LIMIT
     seed: int = 0  # the order of tools within a size is shuffled with this seed
-    variant: str = ""  # "" = the stage's default set-up; "team" or "spark" (adapters/setups.py)
+    setup: str = ""  # "" = the stage's default set-up; "team" or "spark" (adapters/setups.py)
     smoke: bool = False  # --quick: one cold round, the checks, no probes (pytest --smoke)
 
 
@@ -66,10 +66,10 @@ def trial_order(plan: Plan) -> list[tuple[int, str]]:
     return order
 
 
-def stage_sizes(stage: str, quick: bool, variant: str = "") -> tuple[int, ...]:
+def stage_sizes(stage: str, quick: bool, setup: str = "") -> tuple[int, ...]:
     """The sizes a stage declares (its ``STAGE.sizes``; ``quick`` with --quick, when it
-    declares them), or those of its set-up ``variant``."""
-    declared = setups.lookup(stage, variant) if variant else registry.declarations()[stage]
+    declares them), or those of its set-up ``setup``."""
+    declared = setups.lookup(stage, setup) if setup else registry.declarations()[stage]
     return (declared.quick or declared.sizes) if quick else declared.sizes
 
 
@@ -145,7 +145,7 @@ def run_plans(plans: list[Plan], run: RunFile, report: Callable[[str], None] = p
 
 
 def _measured_in(run: RunFile, plan: Plan) -> bool:
-    return any(r.stage == plan.stage and r.variant == plan.variant for r in run.records)
+    return any(r.stage == plan.stage and r.setup == plan.setup for r in run.records)
 
 
 def report_reuse(decisions: list[Decision], report: Callable[[str], None]) -> None:
@@ -178,7 +178,7 @@ class _Trial:
         missing = missing or clock.fits(timed_as, tool, rows)
         if missing:
             record = Record(plan.stage, tool, rows, status="not_run", reason=missing,
-                            variant=plan.variant)  # fmt: skip
+                            setup=plan.setup)  # fmt: skip
             self.keep(run, [record])
             report(f"{label}: not run: {missing}")
             left = missing.startswith("left out")
@@ -207,7 +207,7 @@ class _Trial:
 
 
 def _section(plan: Plan) -> str:
-    return f"{plan.stage}-{plan.variant}" if plan.variant else plan.stage
+    return f"{plan.stage}-{plan.setup}" if plan.setup else plan.stage
 
 
 def _timed_as(plan: Plan) -> str:
@@ -216,8 +216,8 @@ def _timed_as(plan: Plan) -> str:
 
 
 def plan_unit(plan: Plan) -> str:
-    if plan.variant:
-        return setups.lookup(plan.stage, plan.variant).unit
+    if plan.setup:
+        return setups.lookup(plan.stage, plan.setup).unit
     return "rows"
 
 
@@ -269,8 +269,8 @@ def run_trial(plan: Plan, tool: str, rows: int, relay: Callable[[str], None],
         ]
         if plan.data:
             command.append(f"--data={plan.data}")
-        if plan.variant:
-            command.append(f"--variant={plan.variant}")
+        if plan.setup:
+            command.append(f"--setup={plan.setup}")
         if plan.smoke:
             command.append("--smoke")
         if answers_known:
@@ -285,7 +285,7 @@ def run_trial(plan: Plan, tool: str, rows: int, relay: Callable[[str], None],
         record.peak_rss_mb, record.wall_seconds = outcome.peak_rss_mb, wall
         record.measured_rss_mb = outcome.measured_rss_mb
     if not records:
-        records = [Record(plan.stage, tool, rows, "failed", outcome.reason(), variant=plan.variant)]
+        records = [Record(plan.stage, tool, rows, "failed", outcome.reason(), setup=plan.setup)]
     elif outcome.timed_out or outcome.returncode not in (0, None):
         # a failed check fails the trial, whatever was timed before it
         for record in records:

@@ -21,8 +21,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-FORMAT = 4
-READABLE_FORMATS = (1, 2, 3, 4)  # older formats lack the fields added since; they load as empty
+FORMAT = 5  # 5: a record's set-up is its ``setup`` (``variant`` until 4, renamed on load)
+READABLE_FORMATS = (1, 2, 3, 4, 5)  # older formats lack the fields added since; they load as empty
 STATUSES = ("ok", "failed", "not_run")
 STAT_FIELDS = ("median", "iqr", "mean", "stdev", "min", "max", "rounds")
 # ``Record.details`` key of the errors a tool raised under load or concurrency, in its own
@@ -90,7 +90,7 @@ class Record:
     # "" for the stage's default set-up; otherwise the set-up it ran in ("team": servers on
     # PostgreSQL/Redis with concurrent clients, "spark": data checks on Spark), whose rows
     # (clients, or rows on Spark) are reported in their own section beside the default's
-    variant: str = ""
+    setup: str = ""
     # peak RSS (MB) of the trial's process tree while measured operations ran
     measured_rss_mb: float | None = None
     # wall seconds the trial spent inside measured operations
@@ -128,7 +128,7 @@ class Record:
     @property
     def section(self) -> str:
         """Where the report shows it: its stage, or '<stage>-team' for a team set-up."""
-        return f"{self.stage}-{self.variant}" if self.variant else self.stage
+        return f"{self.stage}-{self.setup}" if self.setup else self.stage
 
 
 @dataclass
@@ -187,9 +187,21 @@ def load(path: Path) -> Results:
             f"{path} has results format {version!r}, but this bakeoff reads format {FORMAT}; "
             "re-run the benchmark with this version or use the bakeoff that wrote it."
         )
-    records = [Record(**record) for record in data["records"]]
+    records = [Record(**_renamed(record)) for record in data["records"]]
     stages = data.get("stages", {})
     return Results(environment=data["environment"], records=records, stages=stages)
+
+
+def _renamed(record: dict) -> dict:
+    """A record of an older format under today's names: until format 4 its set-up was
+    ``variant``, in the record and in its key's work (benchmarks/keys.py), which therefore
+    still matches a key computed today."""
+    if "variant" in record:
+        record["setup"] = record.pop("variant")
+    work = record.get("key", {}).get("work", {})
+    if "variant" in work:
+        work["setup"] = work.pop("variant")
+    return record
 
 
 def load_all(directories: list[Path]) -> list[tuple[Path, Results]]:

@@ -356,7 +356,7 @@ def test_a_bad_budget_is_refused_in_one_sentence(tmp_path):
     assert "Traceback" not in done.stderr and not list(tmp_path.iterdir())
 
 
-def test_a_variant_tool_names_its_registered_tools_version():
+def test_a_set_up_tool_names_its_registered_tools_version():
     from benchmarks import runner
 
     versions = runner._versions({"validation": ("pandera+spark", "baseline+pandas")})

@@ -319,7 +319,7 @@ def team_records() -> list[Record]:
     for clients in (1, 4):
         for tool, seconds, found in (("baseline", 0.5, 1.0), ("mlflow+postgresql", 2.0, 1.0),
                                      ("mlflow+sqlite", 3.0, 0.75)):  # fmt: skip
-            records.append(Record("tracking", tool, clients, variant="team",
+            records.append(Record("tracking", tool, clients, setup="team",
                                   timings={"team_day_of_work": timing(seconds * clients)},
                                   correctness={"runs_read_back": found},
                                   measures={"runs_per_second": clients / seconds}))  # fmt: skip
@@ -368,7 +368,7 @@ def test_a_tools_error_under_load_shows_in_its_team_section_in_its_own_words(tmp
     no line."""
     days = []
     for clients, errors in ((1, []), (4, [["register_model", ALIAS_RACE, 1]])):
-        days.append(Record("tracking", "mlflow+postgresql", clients, variant="team",
+        days.append(Record("tracking", "mlflow+postgresql", clients, setup="team",
                            timings={"team_day_of_work": timing(2.0 * clients)},
                            correctness={"calls_succeeded": 1 - len(errors) / (6 * clients)},
                            measures={"errors": len(errors)},

@@ -1,6 +1,7 @@
 """Reuse, --force and resume: what a run keeps from earlier runs, and what it measures again."""
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -97,6 +98,24 @@ def test_only_an_ok_record_under_the_same_key_is_reused(today):
     assert reuse.Reuse({}, today=today).decide(_plan(), "git_lfs", 1_000).why == (
         "never measured here"
     )
+
+
+def test_a_record_that_names_its_set_up_variant_loads_and_is_still_reused(today, tmp_path):
+    """Until format 4 a record's set-up was ``variant``, in the record and in its key: such
+    a file loads under today's name, and its trial is reused while nothing else changed."""
+    plan = _plan(stage="tracking", tools=("mlflow+postgresql",), sizes=(4,), setup="team")
+    key = today.key(plan, "mlflow+postgresql", 4, ["benchmarks/harness.py"])
+    record = results.Record("tracking", "mlflow+postgresql", 4, setup="team", key=key,
+                            wall_seconds=5.0, measured_at="2026-12-03T10:15:00+00:00")  # fmt: skip
+    stored = json.loads(results.Results({"machine": today.machine["host"]}, [record]).to_json())
+    stored["format"], [old] = 4, stored["records"]
+    work = old["key"]["work"]
+    old["variant"], work["variant"] = old.pop("setup"), work.pop("setup")
+    (tmp_path / "2026-12-03T101500-tracking.json").write_text(json.dumps(stored))
+    [(_, loaded)] = results.load_all([tmp_path])
+    assert loaded.records == [record] and record.section == "tracking-team"
+    decision = reuse.Reuse(reuse.newest(tmp_path), today=today).decide(plan, record.tool, 4)
+    assert decision.reuse is not None and decision.reuse.record == record, decision.why
 
 
 def test_force_measures_again_what_it_names(today):

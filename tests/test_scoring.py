@@ -192,7 +192,7 @@ def test_a_tool_that_met_no_contract_gets_no_speed_but_leaves_the_others_compare
 def test_a_stage_run_at_one_size_takes_its_scale_from_the_team_set_up():
     def team(tool: str, clients: int, seconds: float) -> Record:
         timings = {"team_day_of_work": timing(seconds)}
-        return Record("tracking", tool, clients, timings=timings, variant="team")
+        return Record("tracking", tool, clients, timings=timings, setup="team")
 
     tools = ("mlflow", "mlflow_server", "trackio", "neptune", "baseline")
     single = [Record("tracking", tool, 1_600, timings={"log_params": timing(0.01)})
@@ -206,7 +206,7 @@ def test_a_stage_run_at_one_size_takes_its_scale_from_the_team_set_up():
     grown[-1].correctness["model_versions_read_back"] = 0.54  # ... at 16 clients
     # a set-up whose trial failed at a load does not hold it, whatever its slope before
     grown += [team("trackio+server", n, 0.5) for n in (1, 4)]
-    grown.append(Record("tracking", "trackio+server", 16, "failed", "500", variant="team"))
+    grown.append(Record("tracking", "trackio+server", 16, "failed", "500", setup="team"))
     assert criteria.scale(single) == {}  # one size: nothing to fit
     context = scoring.Context(grown={"tracking": grown})
     ranking = scoring.rank(single, ONLY | {"scale": 1.0}, context)
@@ -532,7 +532,7 @@ def test_lost_work_in_the_team_set_up_fails_correctness_for_a_profile_that_weigh
     unlocked registry lose work; a single-user verdict must not ignore it."""
 
     def team(tool: str, clients: int, succeeded: float) -> Record:
-        return Record("tracking", tool, clients, variant="team", correctness={
+        return Record("tracking", tool, clients, setup="team", correctness={
             "calls_succeeded": succeeded, "model_versions_read_back": 1.0})  # fmt: skip
 
     setup = [team("mlflow+postgresql", 16, 0.98), team("trackio", 16, 1.0),

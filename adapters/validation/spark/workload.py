@@ -1,4 +1,4 @@
-"""The Spark variant's workload on disk: the defective and clean frames as Parquet with a
+"""The Spark set-up's workload on disk: the defective and clean frames as Parquet with a
 ``row_id`` column, and the injected defects, written once from chunks of Wish rows.
 
 Each chunk is cleaned (exact duplicates dropped) and gets its own labelled defects
