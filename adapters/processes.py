@@ -52,8 +52,9 @@ def run(command: list[str], env: dict, cwd: Path, timeout: float) -> subprocess.
 def wait_for(
     condition: Callable[[], bool], what: str, timeout: float = 30.0, every: float = 0.02
 ) -> float:
-    """Poll ``condition`` every ``every`` seconds until true (an OSError counts as not yet);
-    returns the seconds waited, ServerError when ``timeout`` passes first."""
+    """Poll ``condition`` every ``every`` seconds until true (an OSError counts as not yet,
+    any other exception ends the wait); returns the seconds waited, ServerError when
+    ``timeout`` passes first."""
     started = time.perf_counter()
     while time.perf_counter() - started < timeout:
         try:
