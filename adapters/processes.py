@@ -77,9 +77,9 @@ def stop(*processes: subprocess.Popen, grace: float = 10.0, leader_first=False) 
             process.terminate()
         else:
             signal_group(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while any(_running(p, leader_first) for p in processes) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    stopped = f"{len(processes)} process(es) stopping"
+    with contextlib.suppress(ServerError):  # what is still running after ``grace`` is killed
+        wait_for(lambda: not any(_running(p, leader_first) for p in processes), stopped, grace, 0.1)
     for process in processes:
         if leader_first and process.poll() is None:
             process.kill()
