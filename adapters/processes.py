@@ -30,8 +30,18 @@ def start(command: list, log: Path, **popen) -> subprocess.Popen:
         )
 
 
-def run(command: list[str], env: dict, cwd: Path, timeout: float) -> subprocess.CompletedProcess:
-    """Run ``command`` to its end; on timeout stop its whole process group and raise."""
+class Finished(subprocess.CompletedProcess):
+    """A command :func:`run` ran to its end; ``left_running``: a process it started was
+    still running in its process group when it ended."""
+
+    def __init__(self, process: subprocess.Popen, stdout: str, stderr: str):
+        super().__init__(process.args, process.returncode, stdout, stderr)
+        self.left_running = group_alive(process.pid)
+
+
+def run(command: list, env: dict, cwd: Path, timeout: float, grace: float = 30.0) -> Finished:
+    """Run ``command`` to its end, its output captured as text; on timeout stop its whole
+    process group (SIGKILL after ``grace`` seconds) and raise TimeoutError."""
     process = subprocess.Popen(
         command,
         env=env,
@@ -44,16 +54,18 @@ def run(command: list[str], env: dict, cwd: Path, timeout: float) -> subprocess.
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        stop(process, grace=30)
-        raise TimeoutError(f"{command[1]} did not finish within {timeout:.0f} s") from None
-    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+        stop(process, grace=grace)
+        shown = " ".join([Path(command[0]).name, *map(str, command[1:])])
+        raise TimeoutError(f"`{shown}` did not finish within {timeout:.0f} s") from None
+    return Finished(process, stdout, stderr)
 
 
 def wait_for(
     condition: Callable[[], bool], what: str, timeout: float = 30.0, every: float = 0.02
 ) -> float:
-    """Poll ``condition`` every ``every`` seconds until true (an OSError counts as not yet);
-    returns the seconds waited, ServerError when ``timeout`` passes first."""
+    """Poll ``condition`` every ``every`` seconds until true (an OSError counts as not yet,
+    any other exception ends the wait); returns the seconds waited, ServerError when
+    ``timeout`` passes first."""
     started = time.perf_counter()
     while time.perf_counter() - started < timeout:
         try:
@@ -76,9 +88,9 @@ def stop(*processes: subprocess.Popen, grace: float = 10.0, leader_first=False) 
             process.terminate()
         else:
             signal_group(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while any(_running(p, leader_first) for p in processes) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    stopped = f"{len(processes)} process(es) stopping"
+    with contextlib.suppress(ServerError):  # what is still running after ``grace`` is killed
+        wait_for(lambda: not any(_running(p, leader_first) for p in processes), stopped, grace, 0.1)
     for process in processes:
         if leader_first and process.poll() is None:
             process.kill()

@@ -38,6 +38,13 @@ def port_is_free(port: int) -> bool:
     return True
 
 
+def wait_until_free(port: int, timeout: float) -> None:
+    """Wait up to ``timeout`` seconds for a stopped server's ``port`` to be free again; past
+    that, go on: stopping never raises, and a later bind on the port says what is wrong."""
+    with contextlib.suppress(ServerError):
+        processes.wait_for(lambda: port_is_free(port), f"port {port} free", timeout, every=0.1)
+
+
 def http_status(url: str, timeout: float = 5.0) -> int:
     """The HTTP status of GET ``url``, or 0 when nothing answers."""
     try:
@@ -75,13 +82,17 @@ class Server:
         env = {**os.environ, **self.env}
         self.process = processes.start(self.command, log, cwd=self.workdir, env=env)
         threading.Thread(target=self._sample_memory, daemon=True).start()
-        while http_status(self.url + health, timeout=2) != 200:
-            if self.process.poll() is not None:
-                raise ServerError(f"the server exited with code {self.process.returncode}")
-            if time.perf_counter() - started > timeout:
-                raise ServerError(f"the server was not healthy within {timeout:.0f} s")
-            time.sleep(0.2)
+        what = f"a healthy answer at {health}"
+        processes.wait_for(lambda: self._healthy(health), what, timeout, every=0.2)
         return time.perf_counter() - started
+
+    def _healthy(self, health: str) -> bool:
+        """Whether ``health`` answers 200; ServerError once the server has exited."""
+        if http_status(self.url + health, timeout=2) == 200:
+            return True
+        if self.process.poll() is not None:
+            raise ServerError(f"the server exited with code {self.process.returncode}")
+        return False
 
     def rss_bytes(self) -> int:
         """Resident memory of the server and every process it started."""
@@ -105,9 +116,7 @@ class Server:
         if self.process is None:
             return
         processes.stop(self.process, grace=grace)
-        deadline = time.monotonic() + grace
-        while not port_is_free(self.port) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_until_free(self.port, grace)
 
     def group_alive(self) -> bool:
         return self.process is not None and processes.group_alive(self.process.pid)

@@ -21,7 +21,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -133,7 +132,7 @@ def postgres(database: str = "bakeoff", url: str | None = None) -> Iterator[Serv
     address = f"postgresql://bakeoff@{servers.HOST}:{port}/{database}"
     service = Service("postgresql", address, True, process, workdir)
     try:
-        _wait_for_postgres(bindir, port, socket_dir, process, workdir)
+        _wait_for_postgres(bindir, port, process, workdir)
         create = subprocess.run(
             [bindir / "createdb", "-h", servers.HOST, "-p", str(port), "-U", "bakeoff", database],
             **quiet,
@@ -162,17 +161,16 @@ def create_database(service: Service, database: str) -> str:
     return service.url_for(database)
 
 
-def _wait_for_postgres(bindir, port, socket_dir, process, workdir) -> None:
-    ready = bindir / "pg_isready"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+def _wait_for_postgres(bindir, port, process, workdir) -> None:
+    ready = [bindir / "pg_isready", "-q", "-h", servers.HOST, "-p", str(port)]
+
+    def accepting() -> bool:
         if process.poll() is not None:
             tail = (workdir / "postgres.log").read_text(errors="replace")[-400:]
             raise servers.ServerError(f"postgres exited with code {process.returncode}: {tail}")
-        if subprocess.run([ready, "-q", "-h", servers.HOST, "-p", str(port)]).returncode == 0:
-            return
-        time.sleep(0.1)
-    raise servers.ServerError("postgres did not accept connections within 60 s")
+        return subprocess.run(ready).returncode == 0
+
+    processes.wait_for(accepting, "postgres accepting connections", timeout=60, every=0.1)
 
 
 @contextlib.contextmanager
@@ -225,9 +223,7 @@ def _redis_ping(port: int) -> bool:
 
 def _stop(process: subprocess.Popen, port: int) -> None:
     processes.stop(process, grace=15)
-    deadline = time.monotonic() + 15
-    while not servers.port_is_free(port) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    servers.wait_until_free(port, 15)
 
 
 def unique_name(prefix: str) -> str:

@@ -279,26 +279,12 @@ class Runner(Adapter):
         """Run ``command`` in the repository; ``failed_job`` is a regular expression whose
         first group is the job the system names as failed in its output."""
         started = time.perf_counter()
-        process = subprocess.Popen(
-            command,
-            cwd=self.repo.path,
-            env=self.environment(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
-        try:
-            stdout, stderr = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            processes.stop(process, grace=0)
-            raise
+        done = processes.run(command, self.environment(), self.repo.path, timeout, grace=0)
         seconds = time.perf_counter() - started
-        output = stdout + stderr
-        named = re.findall(failed_job, output) if process.returncode else []
+        output = done.stdout + done.stderr
+        named = re.findall(failed_job, output) if done.returncode else []
         failed = named[-1] if named else None
-        left = processes.group_alive(process.pid)
-        return PipelineRun(process.returncode, seconds, failed, output[-4000:], left)
+        return PipelineRun(done.returncode, seconds, failed, output[-4000:], done.left_running)
 
 
 def edited(files: dict[str, str], path: str, old: str, new: str) -> dict[str, str]:

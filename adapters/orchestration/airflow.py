@@ -12,7 +12,6 @@ import json
 import re
 import shutil
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -156,7 +155,7 @@ class AirflowScheduler(AirflowHome):
             self.components.append(
                 processes.start(args, self.home / f"{command[0]}.log", env=self.env, cwd=self.home)
             )
-        self._until(self._healthy, "the Airflow components to become healthy")
+        self._until(self._healthy, "the Airflow components becoming healthy")
 
     def _healthy(self) -> bool:
         import httpx
@@ -188,20 +187,24 @@ class AirflowScheduler(AirflowHome):
             lambda: all(
                 self.api.get(f"/api/v2/dags/{n}").status_code == 200 for n in self.dag_names()
             ),
-            "the DAGs to be parsed",
+            "the DAGs being parsed",
         )
 
     def _until(self, ready, what: str, timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
-        while not ready():
+        """Poll ``ready`` every 0.2 s until true: RuntimeError once an Airflow component has
+        exited, ServerError after ``timeout`` seconds; ``what`` names what is awaited."""
+
+        def done() -> bool:
+            if ready():
+                return True
             if any(c.poll() is not None for c in self.components):
                 raise RuntimeError(
                     f"an Airflow component exited while waiting for {what}; "
                     f"see the logs in {self.home}"
                 )
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"gave up after {timeout:.0f} s waiting for {what}")
-            time.sleep(0.2)
+            return False
+
+        processes.wait_for(done, what, timeout, every=0.2)
 
     def launch(self, name: str, run_dir: Path, parallel: bool) -> Outcome:
         self._pool_slots(128 if parallel else 1)
@@ -243,7 +246,8 @@ class AirflowScheduler(AirflowHome):
 
     def _follow(self, name: str, run_id: str) -> Outcome:
         run = f"/api/v2/dags/{name}/dagRuns/{run_id}"
-        self._until(lambda: self._state(run) in ("success", "failed"), f"run {run_id}", RUN_TIMEOUT)
+        ended = ("success", "failed")
+        self._until(lambda: self._state(run) in ended, f"the end of run {run_id}", RUN_TIMEOUT)
         tasks = self.api.get(f"{run}/taskInstances", params={"limit": 1000}).json()
         steps = tuple(step_record(t) for t in tasks["task_instances"] if t["start_date"])
         failed = [t for t in tasks["task_instances"] if t["state"] == "failed"]

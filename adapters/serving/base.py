@@ -201,7 +201,7 @@ class ServingApp(Adapter):
         self.port = port or free_port()
         started = time.perf_counter()
         self.process = self._spawn(self.command(self.port))
-        self._wait_healthy(started + START_TIMEOUT)
+        self._wait_healthy()
         return time.perf_counter() - started
 
     def _spawn(
@@ -221,17 +221,19 @@ class ServingApp(Adapter):
         log = self.workdir / log_name
         return processes.start(command, log, cwd=cwd, env=env, stdin=subprocess.DEVNULL)
 
-    def _wait_healthy(self, deadline: float) -> None:
-        while time.perf_counter() < deadline:
-            if self.process.poll() is not None:
-                raise ServerError(
-                    f"the server exited with code {self.process.returncode}: {self.last_log_line()}"
-                )
-            if self.healthy():
-                return
-            time.sleep(0.02)
-        self.stop()
-        raise ServerError(f"no healthy answer within {START_TIMEOUT:.0f} s: {self.last_log_line()}")
+    def _wait_healthy(self) -> None:
+        """Wait for a healthy answer; when the server exits or START_TIMEOUT passes first,
+        stop it and raise ServerError with its last log line."""
+        try:
+            wait_for(self._healthy_while_running, "a healthy answer", START_TIMEOUT, every=0.02)
+        except ServerError as error:
+            self.stop()
+            raise ServerError(f"{error}: {self.last_log_line()}") from None
+
+    def _healthy_while_running(self) -> bool:
+        if self.process.poll() is not None:
+            raise ServerError(f"the server exited with code {self.process.returncode}")
+        return self.healthy()
 
     def healthy(self) -> bool:
         try:

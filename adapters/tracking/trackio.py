@@ -4,11 +4,13 @@ Hugging Face Space: the run never leaves this machine."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
 from pathlib import Path
 
+from adapters.processes import ServerError, wait_for
 from adapters.servers import HOST, free_port, http_status
 from adapters.tracking.base import RunData, Tracker, file_version
 
@@ -191,9 +193,9 @@ class TrackioTracker(Tracker):
     def stop_ui(self) -> None:
         if getattr(self, "ui", None) is not None:
             self.ui[0].close()  # asks uvicorn to exit; wait until it no longer answers
-            deadline = time.monotonic() + 10
-            while http_status(self.ui[1], timeout=1) and time.monotonic() < deadline:
-                time.sleep(0.1)
+            url = self.ui[1]
+            with contextlib.suppress(ServerError):
+                wait_for(lambda: not http_status(url, timeout=1), "the UI stopping", 10, 0.1)
             self.ui = None
 
 

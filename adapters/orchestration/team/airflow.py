@@ -48,8 +48,8 @@ class AirflowTeam(AirflowScheduler, TeamLoad):
         return (*DAG_FILES, FANOUT)
 
     def _until(self, ready, what: str, timeout: float = 180) -> None:
-        """As for one run, and when a component exits, its last error is in the message
-        (the logs go with the temporary AIRFLOW_HOME)."""
+        """As for one run, and when a component exits or the wait times out, the last error
+        logged is in the message (the logs go with the temporary AIRFLOW_HOME)."""
         try:
             super()._until(ready, what, timeout)
         except RuntimeError as error:
@@ -74,7 +74,7 @@ class AirflowTeam(AirflowScheduler, TeamLoad):
             triggered[reply.json()["dag_run_id"]] = (run_dir, moment)
         self._until(
             lambda: self._ended(name, set(triggered)),
-            f"{len(run_dirs)} runs of {name}",
+            f"the end of {len(run_dirs)} runs of {name}",
             RUN_TIMEOUT,
         )
         return [self._team_run(name, run_id, *triggered[run_id]) for run_id in triggered]
@@ -174,7 +174,7 @@ class AirflowCelery(AirflowTeam):
             self.workers.append(processes.start(command, log, env=self.env, cwd=self.home))
         super()._start()
         self.components += self.workers  # after COMPONENTS: memory_groups relies on it
-        self._until(self._workers_ready, "the Celery workers to be ready")
+        self._until(self._workers_ready, "the Celery workers being ready")
 
     def _workers_ready(self) -> bool:
         logs = [self.home / f"worker-{n}.log" for n in range(1, WORKERS + 1)]
