@@ -66,7 +66,9 @@ class StreamlitForm(Form):
     def fill(self, page, changes: dict[str, str]) -> None:
         for name, text in changes.items():
             box = page.get_by_label(LABELS[name], exact=True)
-            box.fill(text)
+            # a new session's first run loads the model before its widgets show (the
+            # same patience as log_in's; Playwright's default of 30 s ran out under load)
+            box.fill(text, timeout=FIRST_RUN_MS)
             box.press("Enter")
 
     def value(self, page, name: str) -> str:
