@@ -33,33 +33,35 @@ def orchestrator(request, open_tool):
     assert not workdir.exists(), "temporary files left behind after close"
 
 
-def test_pipeline_succeeds_with_the_same_best_model_and_predictions(orchestrator, data, expected):
-    result = orchestrator.run("sales", data)
-    assert result.state == "success", result.outcome.error
-    assert pipeline.outputs(result.run_dir) == expected
-    assert (result.run_dir / pipeline.FINAL_MODEL).is_file()
-    names = {step.name for step in result.outcome.steps}
-    assert {"load", "validate", "features", "pick_best", "evaluate", "save"} <= names
-    assert {f"train[{config}]" for config in model.CONFIGS} <= names
-    assert result.usage.wall_seconds > 0 and result.usage.peak_rss_mb > 0
-
-
-def test_retry_recovers_then_a_permanent_failure_fails_and_resume_finishes(
+def test_retry_recovers_a_permanent_failure_fails_and_resume_finishes_with_the_same_outputs(
     orchestrator, data, expected
 ):
+    """One run with faults and its resume cover the whole pipeline in the tool: the steps
+    before evaluate succeed in the first run (train after a retry), evaluate and save in
+    the resume. A separate clean run would repeat all of it (135 s of make test for
+    airflow_scheduler, 105 s for metaflow); make bench times clean runs and checks their
+    outputs. A tool without resume is checked on a clean run instead."""
     failed = orchestrator.run("sales", data, faults={"train": "once", "evaluate": "always"})
     assert failed.state == "failed"
     assert failed.retried() == 1, "the one-off failure in train was not retried"
     assert "injected permanent failure in step evaluate" in failed.outcome.error
     try:
-        resumed = orchestrator.resume(failed)
+        finished = orchestrator.resume(failed)
     except NotSupported as missing:
         assert orchestrator.name in str(missing)
-        return
-    assert resumed.state == "success", resumed.outcome.error
-    assert resumed.count("reused") >= 7, "resume ran finished steps again"
-    assert {s.name for s in resumed.outcome.steps if s.state == "success"} <= {"evaluate", "save"}
-    assert pipeline.outputs(resumed.run_dir) == expected
+        finished, failed = orchestrator.run("sales", data), None
+    assert finished.state == "success", finished.outcome.error
+    if failed is not None:
+        assert finished.count("reused") >= 7, "resume ran finished steps again"
+        done = {s.name for s in finished.outcome.steps if s.state == "success"}
+        assert done <= {"evaluate", "save"}
+    assert pipeline.outputs(finished.run_dir) == expected
+    assert (finished.run_dir / pipeline.FINAL_MODEL).is_file()
+    steps = [*(failed.outcome.steps if failed else ()), *finished.outcome.steps]
+    names = {step.name for step in steps}
+    assert {"load", "validate", "features", "pick_best", "evaluate", "save"} <= names
+    assert {f"train[{config}]" for config in model.CONFIGS} <= names
+    assert finished.usage.wall_seconds > 0 and finished.usage.peak_rss_mb > 0
 
 
 def test_an_unknown_pipeline_is_one_clear_error(orchestrator, data):
