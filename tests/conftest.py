@@ -44,16 +44,13 @@ def declared() -> dict[str, dict]:
     return stages
 
 
-# How `make test` shares the files among its two workers (--dist loadgroup, in this order):
-# one group per file, except that the files which start Airflow are one group run on one
-# worker one after the other (two Airflows at once on 2 cores ran 3.5 times as long: the
-# airflow_scheduler retry test took 271 s beside the team set-up's Airflow, 78 s alone);
-# the longest first, so that the short files fill in beside them instead of one worker
-# finishing alone (xdist's default puts files with many tests first, which put both
-# Airflow files last). Durations from `make test --durations` on 2 cores, 2026-12-07.
-WORKER_GROUPS = {"test_orchestration": "airflow", "test_orchestration_team": "airflow"}
+# The order in which `make test` (--dist loadfile --no-loadscope-reorder) hands files to its
+# two workers: the longest first, so that the short files fill in beside them instead of
+# one worker finishing alone (xdist's default puts files with many tests first, which put
+# the Airflow tests last: 8 minutes of one worker). Durations from `make test --durations`
+# on 2 cores, 2026-12-07; files not named follow in their usual order.
 LONGEST_FIRST = (
-    "airflow",
+    "test_orchestration",
     "test_serving",
     "test_monitoring",
     "test_cicd",
@@ -66,19 +63,9 @@ LONGEST_FIRST = (
 )
 
 
-def _worker_group(item) -> str:
-    stem = Path(str(item.fspath)).stem
-    return WORKER_GROUPS.get(stem, stem)
-
-
-def pytest_itemcollected(item):
-    """Each test's worker group, as the mark xdist reads (--dist loadgroup)."""
-    item.add_marker(pytest.mark.xdist_group(_worker_group(item)))
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
-    """The longest groups first, after pytest has ordered the tests by their fixtures (a
+    """The longest files first, after pytest has ordered the tests by their fixtures (a
     stable sort: each file's tests keep their order)."""
-    rank = {group: place for place, group in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(_worker_group(item), len(rank)))
+    rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(Path(str(item.fspath)).stem, len(rank)))
