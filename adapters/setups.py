@@ -33,6 +33,13 @@ def of_stage(stage: str) -> dict[str, Setup]:
     return dict(declared.setups) if declared else {}
 
 
+def sizes(stage: str, setup: str = "", quick: bool = False) -> tuple[int, ...]:
+    """The sizes the stage declares (its ``STAGE.sizes``), or those of its set-up ``setup``;
+    with ``quick``, their ``quick`` sizes where declared."""
+    declared = lookup(stage, setup) if setup else registry.declarations()[stage]
+    return (declared.quick or declared.sizes) if quick else declared.sizes
+
+
 def lookup(stage: str, setup: str) -> Setup:
     found = of_stage(stage)
     if setup not in found:

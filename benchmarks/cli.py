@@ -178,7 +178,7 @@ def list_tools(args) -> int:
 
 
 def _plans(args) -> list:
-    from adapters import registry
+    from adapters import registry, setups
     from benchmarks import runner
 
     if args.repeats < 1 or (args.rows is not None and args.rows < 1):
@@ -194,7 +194,7 @@ def _plans(args) -> list:
         plans = []
         for stage in stages:
             tools = _tools(stage, setup, chosen)
-            sizes = (args.rows,) if args.rows else runner.stage_sizes(stage, args.quick, setup)
+            sizes = (args.rows,) if args.rows else setups.sizes(stage, setup, args.quick)
             if args.data and not args.rows:
                 sizes = (args.data_rows,)  # the file's own size: no made-up row counts
             plans.append(

@@ -28,8 +28,7 @@ def from_config(config: pytest.Config, module) -> Options:
     """The bakeoff options of this pytest session, with the defaults filled in: the sizes
     its stage declares (its ``STAGE.sizes``, or its set-up's) and the module's ``REPEATS``."""
     setup = config.getoption("--setup")
-    stage = registry.declarations()[module.STAGE]
-    default_rows = setups.lookup(module.STAGE, setup).sizes if setup else stage.sizes
+    default_rows = setups.sizes(module.STAGE, setup)
     default_repeats = module.REPEATS
     rows = tuple(int(r) for r in config.getoption("--rows").split(",") if r)
     tools = tuple(t for t in config.getoption("--tools").split(",") if t)

@@ -103,8 +103,7 @@ class Reuse:
         return cls(newest(folder), force)
 
     def decide(self, plan: Plan, tool: str, rows: int) -> Decision:
-        section = f"{plan.stage}-{plan.setup}" if plan.setup else plan.stage
-        slot = self.stored.get((self.today.machine["host"], section, tool, rows))
+        slot = self.stored.get((self.today.machine["host"], plan.section, tool, rows))
         if plan.smoke:  # a smoke run measures everything
             return Decision(stored=slot)
         if self.force.covers(plan.stage, tool):

@@ -52,6 +52,11 @@ class Plan:
     setup: str = ""  # "" = the stage's default set-up; "team" or "spark" (adapters/setups.py)
     smoke: bool = False  # --quick: one cold round, the checks, no probes (pytest --smoke)
 
+    @property
+    def section(self) -> str:
+        """The report's section, as ``Record.section``: the stage, or ``<stage>-<set-up>``."""
+        return f"{self.stage}-{self.setup}" if self.setup else self.stage
+
 
 def trial_order(plan: Plan) -> list[tuple[int, str]]:
     """(rows, tool) in run order: sizes ascending, tools shuffled within each size (seeded),
@@ -64,13 +69,6 @@ def trial_order(plan: Plan) -> list[tuple[int, str]]:
         random.Random(f"{plan.seed}:{plan.stage}:{rows}").shuffle(tools)
         order += [(rows, tool) for tool in tools]
     return order
-
-
-def stage_sizes(stage: str, quick: bool, setup: str = "") -> tuple[int, ...]:
-    """The sizes a stage declares (its ``STAGE.sizes``; ``quick`` with --quick, when it
-    declares them), or those of its set-up ``setup``."""
-    declared = setups.lookup(stage, setup) if setup else registry.declarations()[stage]
-    return (declared.quick or declared.sizes) if quick else declared.sizes
 
 
 def bench_file(stage: str) -> Path:
@@ -128,7 +126,7 @@ def run_plans(plans: list[Plan], run: RunFile, report: Callable[[str], None] = p
     ledger, left_out = Ledger(), []
     try:
         for number, (plan, rows, tool, decision) in enumerate(trials, start=1):
-            label = f"[{number}/{len(trials)} {_section(plan)}] {tool}, "
+            label = f"[{number}/{len(trials)} {plan.section}] {tool}, "
             label += counted(rows, plan_unit(plan))
             if decision.reuse:
                 report(f"{label}: reused, measured {decision.reuse.date}: "
@@ -182,7 +180,7 @@ class _Trial:
             self.keep(run, [record])
             report(f"{label}: not run: {missing}")
             left = missing.startswith("left out")
-            return [f"{_section(plan)}.{tool} at {counted(rows, plan_unit(plan))}"] if left else []
+            return [f"{plan.section}.{tool} at {counted(rows, plan_unit(plan))}"] if left else []
         answers = self.decision.answers
         carried = f", probe answers of {answers.answered_on} carried over" if answers else ""
         why = f"{self.decision.why}; " if self.decision.why else ""
@@ -206,13 +204,9 @@ class _Trial:
         run.add([r for r in records if r not in same])
 
 
-def _section(plan: Plan) -> str:
-    return f"{plan.stage}-{plan.setup}" if plan.setup else plan.stage
-
-
 def _timed_as(plan: Plan) -> str:
     """The name the clock keeps a plan's trial times under: a smoke run's apart."""
-    return f"{_section(plan)} quick" if plan.smoke else _section(plan)
+    return f"{plan.section} quick" if plan.smoke else plan.section
 
 
 def plan_unit(plan: Plan) -> str:

@@ -25,7 +25,6 @@ STAGE = Stage(
     place=2,
     box="checks every change",
     sizes=(repo.DATA_ROWS,),  # the repository's data sample
-    quick=(repo.DATA_ROWS,),
     unit="rows in the repository's data sample",
     tool_names={
         "buildbot": "Buildbot",

@@ -10,7 +10,6 @@ STAGE = Stage(
     place=5,
     box="training pipeline",
     sizes=(1_600,),
-    quick=(1_600,),
     setups={
         "team": Setup(
             "Orchestration, team set-up: what do Celery workers on PostgreSQL and Redis cost, "

@@ -10,7 +10,6 @@ STAGE = Stage(
     place=7,
     box="web app / API",
     sizes=(1_600,),  # rows the served model is trained on (the real file's size)
-    quick=(1_600,),
     tool_names={"flask": "Flask", "flask_gunicorn": "Flask + gunicorn", "streamlit": "Streamlit"},
 )
 

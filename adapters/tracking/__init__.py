@@ -10,7 +10,6 @@ STAGE = Stage(
     place=6,
     box="runs + model registry",
     sizes=(1_600,),  # rows the model is trained on; tracking costs do not grow with them
-    quick=(1_600,),
     setups={
         "team": Setup(
             "Tracking, team set-up: which server holds when a whole team logs at once?",
