@@ -39,11 +39,14 @@ test: $(STAMP) system-packages
 report: $(STAMP)
 	$(BIN)/bakeoff report
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
-	# uv resolves and installs the same requirements in seconds where pip takes minutes
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[all]"
+	# uv resolves and installs the same requirements in seconds where pip takes minutes;
+	# --compile-bytecode writes the .pyc files pip would (uv skips them by default), so
+	# no tool process compiles its imports again: with PYTHONDONTWRITEBYTECODE set, as on
+	# this machine, importing Airflow took 16 s instead of 8
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e ".[all]"
 	touch $(STAMP)
 
 # Installs what is missing when run as root; otherwise the stages that need a
