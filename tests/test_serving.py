@@ -140,6 +140,8 @@ def test_password_app_refuses_without_the_password_and_serves_with_it(app, chrom
     assert not missing.shown and not wrong.shown
     if app.form is browser.HTML_FORM:
         assert missing.status == wrong.status == 401
+    else:  # the app said so: the visit did not just wait out its patience
+        assert app.form.refused in wrong.seen
     assert right.shown == expected(model_file[0], appkit.default_inputs() | {"price": 9.5})
     assert server.peak_rss_mb > 0
 
