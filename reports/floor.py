@@ -53,12 +53,13 @@ def line(ranking: Ranking, records: list[Record], name: str | None = None) -> st
     name = name or tool_name(ranking.stage, tool)
     base = "the baseline" if floor == "baseline" else f"{tool_name(ranking.stage, floor)} alone"
     ratio, _ = cost(records, tool, floor)
-    if ratio is None:
-        text = f"{name} costs n/a× {base}'s time (no operation both did to compare)"
+    if ratio is None:  # equal work or no comparison: the line says so
+        text = (f"no time is compared with {base}'s (no operation both did to the same "
+                f"standard); {name} buys")  # fmt: skip
     else:
-        text = f"{name} costs {formatting.significant(ratio)}× {base}'s time"
+        text = f"{name} costs {formatting.significant(ratio)}× {base}'s time and buys"
     runs = ranking.emulators.get(tool)
-    text += f" and buys{f' (as run here by {runs})' if runs else ''}: {_buys(ranking, tool, floor)}"
+    text += f"{f' (as run here by {runs})' if runs else ''}: {_buys(ranking, tool, floor)}"
     owned = _owned_lines(records, floor)
     if owned and ranking.roles.get(floor, {}).get("kind") == "floor":
         text += f"; {base} is {owned:,} lines your team writes and maintains"
