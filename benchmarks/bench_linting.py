@@ -205,7 +205,6 @@ def test_lint_code_base(benchmark, linter, trees, recorder, bench_options, tool,
             record, "lint_common_cold", linter, lambda: linter.lint(code_base, True),
             bench_options.repeats,
         )  # fmt: skip
-        # no warm-up: the last cold round filled the caches the warm rounds read
         warm = harness.measure(benchmark, "lint_common_warm", linter.lint, code_base, True,
                                rounds=bench_options.repeats, warmup=0)  # fmt: skip
         recorder.timing(tool, rows, "lint_common_warm", benchmark)

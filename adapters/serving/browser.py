@@ -175,7 +175,7 @@ def visit_protected(browser, url: str, form: Form, password: str | None, changes
             return Visit(statuses[-1] if statuses else None, "", str(error).splitlines()[0])
         if status != 401:
             form.log_in(page, password)
-        seen = " ".join(page.inner_text("body").split())[:120]
+        seen = _body_text(page)
         predict = page.get_by_role("button", name="Predict")
         # a password the app refuses shows its words (no need to wait out a first run)
         offered = predict.or_(page.get_by_text(form.refused)) if form.refused else predict
@@ -184,10 +184,15 @@ def visit_protected(browser, url: str, form: Form, password: str | None, changes
         except Timeout:
             return Visit(status, "", seen)
         if not predict.count():
-            return Visit(status, "", " ".join(page.inner_text("body").split())[:120])
+            return Visit(status, "", _body_text(page))  # the refusal, read after it showed
         return Visit(status, interact(page, form, changes), seen)
     finally:
         context.close()
+
+
+def _body_text(page) -> str:
+    """The page's visible text, whitespace collapsed, cut to 120 characters."""
+    return " ".join(page.inner_text("body").split())[:120]
 
 
 def predict_offline(browser, url: str, form: Form, changes) -> tuple[str, list[str]]:
