@@ -12,6 +12,7 @@ import math
 import tempfile
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from adapters import registry
 from adapters.monitoring.base import drifted_columns
 from adapters.monitoring.prometheus_stack import INTERVAL_SECONDS
 from benchmarks import datacache, harness, probes
+from benchmarks.forked import cores, forked_map
 from benchmarks.user_code import code_lines
 from reports.results import stats
 
@@ -167,20 +169,33 @@ def test_detection_quality(monitor, bench_options, recorder, tool, rows):
 
     tally = Tally(columns=len(monitor.numeric) + len(monitor.categorical))
     with harness.trial(recorder, tool, rows) as record:
-        for seed in range(QUALITY_SEEDS):
-            harness.progress(f"detection quality: seed {seed + 1}/{QUALITY_SEEDS}")
-            reference, fresh = _pair(bench_options, rows, seed)
-            batches = list(drift.batches(fresh, seed))
-            named = [(batch.frame, f"s{seed}-{batch.name}") for batch in batches]
-            for batch, verdicts in zip(batches, monitor.check_many(reference, named), strict=True):
+        # answers, not timings: the seeds are shared out over the trial's cores
+        seeds = forked_map(lambda seed: _seed_verdicts(monitor, bench_options, rows, seed),
+                           range(QUALITY_SEEDS))  # fmt: skip
+        for checked in seeds:
+            for batch, verdicts in checked:
                 tally.add(batch, set(drifted_columns(verdicts)))
         record.correctness |= tally.scores()
         _count_unchanged(record, checked=tally.unchanged, alarmed=tally.alarmed)
         record.details.setdefault("tables", []).extend(tally.tables())
         record.details.setdefault("notes", []).append(
-            f"Detection quality over {QUALITY_SEEDS} seeds x {len(drift.KINDS) + 2} batches; "
-            f"tests used: {_tests_used(verdicts)}."
+            f"Detection quality over {QUALITY_SEEDS} seeds x {len(drift.KINDS) + 2} batches "
+            f"(checked in {min(cores(), QUALITY_SEEDS)} processes at once: verdicts, not "
+            f"times); tests used: {_tests_used(verdicts)}."
         )
+
+
+def _seed_verdicts(monitor, bench_options, rows: int, seed: int):
+    """[(batch without its frame, the monitor's verdicts)] for one seed's batches."""
+    from scenarios import drift
+
+    harness.progress(f"detection quality: seed {seed + 1}/{QUALITY_SEEDS}")
+    reference, fresh = _pair(bench_options, rows, seed)
+    batches = list(drift.batches(fresh, seed))
+    named = [(batch.frame, f"s{seed}-{batch.name}") for batch in batches]
+    verdicts = monitor.check_many(reference, named)
+    return [(replace(batch, frame=None), checked)
+            for batch, checked in zip(batches, verdicts, strict=True)]  # fmt: skip
 
 
 def test_features(monitor, workload, recorder, bench_options, tool, rows):

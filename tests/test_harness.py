@@ -441,3 +441,37 @@ def test_a_cached_workload_folder_is_built_once_and_follows_its_code(tmp_path, m
     code.write_text("v2")  # the code that makes the files changed: built anew
     assert cached_folder("history-10-2", (str(code),), build) != first and len(built) == 2
     assert not [p for p in first.parent.iterdir() if p.name.startswith(".")]  # no scratch left
+
+
+def test_forked_map_keeps_order_and_uses_other_processes():
+    from benchmarks.forked import forked_map
+
+    answers = forked_map(lambda n: (n * n, os.getpid()), range(7), workers=3)
+    assert [square for square, _ in answers] == [n * n for n in range(7)]
+    assert len({pid for _, pid in answers}) == 3  # the parent and two children
+    assert forked_map(lambda n: os.getpid(), [1, 2], workers=1) == [os.getpid()] * 2
+
+
+def test_a_forked_workers_error_is_raised_in_the_parent_with_its_traceback():
+    from benchmarks.forked import ChildError, forked_map
+
+    def odd_fails(n):
+        if n % 2:
+            raise KeyError(f"item {n}")
+        return n
+
+    with pytest.raises(KeyError, match="item 1") as raised:
+        forked_map(odd_fails, range(4), workers=2)
+    assert isinstance(raised.value.__cause__, ChildError)
+    assert "odd_fails" in str(raised.value.__cause__)  # the child's own traceback
+
+    def unpicklable(n):
+        if n:
+            raise ValueError(lambda: n)  # an error that cannot be sent back as itself
+
+    with pytest.raises(ChildError, match="ValueError"):
+        forked_map(unpicklable, [0, 1], workers=2)
+    with pytest.raises(ChildError, match="exited with 3 and no answer"):
+        forked_map(lambda n: os._exit(3) if n else n, [0, 1], workers=2)
+    with pytest.raises(ChildProcessError):  # every worker was waited for
+        os.waitpid(-1, os.WNOHANG)

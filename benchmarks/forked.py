@@ -1,0 +1,94 @@
+"""Untimed work spread over the machine's cores: answers, not timings.
+
+A trial's timed rounds run one at a time, alone on the machine. Work whose result is an
+answer rather than a time (detection quality over 20 seeds: Evidently's full check 140
+times) may use every core the trial has: ``forked_map`` forks the trial process after
+its imports and set-up, so each child holds the same adapter (and talks to the same
+servers) and computes its share of the items; the parent computes the first share and
+collects the rest in order. A child's error is raised again in the parent, with the
+child's traceback in its message: an error is never lost to a child's exit.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import traceback
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class ChildError(RuntimeError):
+    """A forked child failed with an error that could not be sent back as itself."""
+
+
+def forked_map(
+    func: Callable[[Item], Result], items: Iterable[Item], workers: int | None = None
+) -> list[Result]:
+    """``[func(item) for item in items]``, in order, over up to ``workers`` processes
+    (default: the cores). Items go round-robin, so slow and fast items share out evenly.
+    Only for work that is not timed: the processes run at the same time."""
+    items = list(items)
+    workers = max(1, min(workers or cores(), len(items)))
+    if workers == 1:
+        return [func(item) for item in items]
+    shares = [items[start::workers] for start in range(workers)]
+    children = [_fork(func, share) for share in shares[1:]]
+    try:
+        results = [[func(item) for item in shares[0]]]
+    finally:
+        answers = [_collect(*child) for child in children]  # reaped even when ours failed
+    for answer in answers:
+        results.append(_unpacked(answer))
+    out = [None] * len(items)
+    for start, share in enumerate(results):
+        out[start::workers] = share
+    return out
+
+
+def _fork(func: Callable, share: list) -> tuple[int, int]:
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid:
+        os.close(write)
+        return pid, read
+    os.close(read)  # the child: compute, send, and leave without pytest's teardown
+    try:
+        payload = ("ok", [func(item) for item in share])
+    except BaseException as error:  # sent to the parent, which raises it
+        payload = ("error", error, traceback.format_exc())
+    try:
+        data = pickle.dumps(payload)
+    except Exception as error:  # what does not pickle goes back as text
+        text = payload[2] if payload[0] == "error" else f"its answers did not pickle: {error}"
+        data = pickle.dumps(("error", None, text))
+    with os.fdopen(write, "wb") as out:
+        out.write(data)
+    os._exit(0)
+
+
+def _collect(pid: int, read: int) -> tuple:
+    with os.fdopen(read, "rb") as source:
+        data = source.read()  # before waitpid: a child blocks on a full pipe until read
+    _, status = os.waitpid(pid, 0)
+    if not data:
+        code = os.waitstatus_to_exitcode(status)
+        return ("error", None, f"a forked worker (pid {pid}) exited with {code} and no answer")
+    return pickle.loads(data)
+
+
+def _unpacked(answer: tuple) -> list:
+    if answer[0] == "ok":
+        return answer[1]
+    _, error, text = answer
+    if error is None:
+        raise ChildError(f"in a forked worker: {text}")
+    raise error from ChildError(f"in a forked worker:\n{text}")
