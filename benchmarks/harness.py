@@ -5,7 +5,7 @@ session's options and parameters (benchmarks/options.py), feature probes and ans
 
 Timing: ``measure`` runs warm-up calls, then timed rounds until the spread is small
 (relative IQR ≤ 5 % after at least 3 rounds, ≤ 2.5 % after 2 rounds of 2 s or more, or
-rounds of 2 s or more that took 60 s together) or the maximum is reached, and hands the
+rounds of 2 s or more that took 20 s together) or the maximum is reached, and hands the
 samples to pytest-benchmark; the recorder stores their statistics as
 ``reports.results.stats`` computes them, the same IQR the stop rule tested. Everything else a
 trial learns (setup steps, correctness, feature probes, details) is recorded beside it
@@ -82,10 +82,11 @@ MIN_ROUNDS = 3
 # not run a fourth time to confirm what the spread already shows. Faster calls keep three.
 SLOW_ROUND_SECONDS = 2.0
 SLOW_MIN_ROUNDS = 2
-# Past the minimum rounds, an operation stops once its rounds have taken this long, as asv
-# stops repeating at its max_time (20 s a benchmark): a 30 s lint of 38,000 lines is timed
-# twice, not five times, and its IQR in the report shows how far the two rounds are apart
-ROUND_BUDGET_SECONDS = 60.0
+# Past the minimum rounds, an operation stops once its rounds have taken this long: asv's
+# default max_time (its `repeat` of (1, 10, 20.0) in one process; (1, 5, 10.0) in each of
+# its two by default). A call of 10 s or more is timed twice, and its IQR in the report
+# shows how far the two rounds are apart
+ROUND_BUDGET_SECONDS = 20.0
 
 
 def warmups(wanted: int) -> int:
