@@ -7,10 +7,15 @@ its imports and set-up, so each child holds the same adapter (and talks to the s
 servers) and computes its share of the items; the parent computes the first share and
 collects the rest in order. A child's error is raised again in the parent, with the
 child's traceback in its message: an error is never lost to a child's exit.
+
+A child names itself ``bakeoff-worker`` first thing: the runner leaves such processes and
+what they start out of the trial's memory (a fork's copy of the trial process, or a
+second lint at the same time, is bakeoff's choice, not the tool's footprint).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import traceback
@@ -19,6 +24,7 @@ from typing import TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
+WORKER_NAME = "bakeoff-worker"  # the process name (Linux comm) of a forked worker
 
 
 def cores() -> int:
@@ -60,6 +66,7 @@ def _fork(func: Callable, share: list) -> tuple[int, int]:
     if pid:
         os.close(write)
         return pid, read
+    _name_worker()
     os.close(read)  # the child: compute, send, and leave without pytest's teardown
     try:
         payload = ("ok", [func(item) for item in share])
@@ -92,3 +99,24 @@ def _unpacked(answer: tuple) -> list:
     if error is None:
         raise ChildError(f"in a forked worker: {text}")
     raise error from ChildError(f"in a forked worker:\n{text}")
+
+
+def _name_worker() -> None:
+    """Set this process's name to WORKER_NAME (Linux prctl PR_SET_NAME); elsewhere it
+    keeps its name and its memory counts with the trial's."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(15, WORKER_NAME.encode(), 0, 0, 0)
+
+
+def without_workers(members: list) -> list:
+    """``members`` (psutil processes) less forked workers and every process they started."""
+    import psutil
+
+    left_out = set()
+    for member in members:
+        with contextlib.suppress(psutil.Error):
+            if member.name() == WORKER_NAME:
+                left_out |= {member.pid, *(c.pid for c in member.children(recursive=True))}
+    return [member for member in members if member.pid not in left_out]

@@ -28,6 +28,7 @@ from pathlib import Path
 from adapters import registry, setups
 from adapters.processes import rss_bytes, stop, tree
 from benchmarks.clock import Clock, duration
+from benchmarks.forked import without_workers
 from benchmarks.ledger import RUNNER_ENV, Ledger, stop_processes
 from benchmarks.reuse import Decision, Reuse, Stored
 from reports.labels import counted
@@ -397,11 +398,12 @@ class _TrialState:
         stop_processes(alive, grace)
 
     def sample(self) -> int:
-        """The tree's RSS now; also the measured peak if an operation is being measured.
-        Every process of the tree is noted (:meth:`note`)."""
+        """The tree's RSS now, less bakeoff's forked workers (benchmarks/forked.py); also
+        the measured peak if an operation is being measured. Every process of the tree is
+        noted (:meth:`note`), workers too."""
         members = tree(self.pid)
         self.note(members)
-        rss = rss_bytes(members)
+        rss = rss_bytes(without_workers(members))  # bakeoff's forks are not the tool's memory
         if self.measuring:
             self.measured_peak = max(self.measured_peak, rss)
         return rss

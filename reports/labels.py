@@ -25,7 +25,11 @@ MEASURES: dict[str, tuple[str, str]] = {
     "defects_injected": ("defects injected, count", "labelled defects put into the frame"),
     "findings": ("findings, count", "flags the tool raised"),
     "clean_frame_findings": ("findings on clean data, count", "flags on a frame with no defect"),
-    "peak_rss_mb": ("peak memory, MB", "RSS of the trial's process tree, servers included"),
+    "peak_rss_mb": (
+        "peak memory, MB",
+        "RSS of the trial's process tree, servers included "
+        "(not bakeoff's forked workers for untimed answers)",
+    ),
     "measured_rss_mb": ("memory while measured, MB", "RSS while measured operations ran"),
     "setup_steps": ("setup steps", "setup commands executed, as a user would run them"),
     "setup": ("setup", "time to set the tool up (contexts, servers, configs)"),

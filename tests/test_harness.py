@@ -475,3 +475,17 @@ def test_a_forked_workers_error_is_raised_in_the_parent_with_its_traceback():
         forked_map(lambda n: os._exit(3) if n else n, [0, 1], workers=2)
     with pytest.raises(ChildProcessError):  # every worker was waited for
         os.waitpid(-1, os.WNOHANG)
+
+
+def test_a_forked_worker_is_named_and_left_out_of_the_trials_memory():
+    from adapters.processes import tree
+    from benchmarks.forked import WORKER_NAME, forked_map, without_workers
+
+    def seen(_):
+        kept = {member.pid for member in without_workers(tree(os.getppid()))}
+        name = Path("/proc/self/comm").read_text().strip()
+        return name, os.getpid() in kept, os.getppid() in kept
+
+    ours, worker = forked_map(seen, [0, 1], workers=2)
+    assert worker == (WORKER_NAME, False, True)  # the worker is left out, the trial is not
+    assert ours[0] != WORKER_NAME
