@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import sys
 import traceback
 from collections.abc import Callable, Iterable
 from typing import TypeVar
@@ -44,7 +45,7 @@ def forked_map(
     Only for work that is not timed: the processes run at the same time."""
     items = list(items)
     workers = max(1, min(workers or cores(), len(items)))
-    if workers == 1:
+    if workers == 1 or not sys.platform.startswith("linux"):  # fork is safe on Linux only
         return [func(item) for item in items]
     shares = [items[start::workers] for start in range(workers)]
     children = [_fork(func, share) for share in shares[1:]]
