@@ -21,7 +21,7 @@ from adapters import registry
 from adapters.monitoring.base import drifted_columns
 from adapters.monitoring.prometheus_stack import INTERVAL_SECONDS
 from benchmarks import datacache, harness, probes
-from benchmarks.forked import cores, forked_map
+from benchmarks.forked import forked_map, workers
 from benchmarks.user_code import code_lines
 from reports.results import stats
 
@@ -180,7 +180,7 @@ def test_detection_quality(monitor, bench_options, recorder, tool, rows):
         record.details.setdefault("tables", []).extend(tally.tables())
         record.details.setdefault("notes", []).append(
             f"Detection quality over {QUALITY_SEEDS} seeds x {len(drift.KINDS) + 2} batches "
-            f"(checked in {min(cores(), QUALITY_SEEDS)} processes at once: verdicts, not "
+            f"(checked in {workers(QUALITY_SEEDS)} processes at once: verdicts, not "
             f"times); tests used: {_tests_used(verdicts)}."
         )
 

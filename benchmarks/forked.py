@@ -28,9 +28,13 @@ Result = TypeVar("Result")
 WORKER_NAME = "bakeoff-worker"  # the process name (Linux comm) of a forked worker
 
 
-def cores() -> int:
-    """The cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+def workers(items: int, wanted: int | None = None) -> int:
+    """The processes ``forked_map`` uses for ``items`` items: up to ``wanted`` (default: the
+    cores this process may run on), one where fork is not safe (all but Linux)."""
+    if not sys.platform.startswith("linux"):
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(wanted or cores or 1, items))
 
 
 class ChildError(RuntimeError):
@@ -38,16 +42,16 @@ class ChildError(RuntimeError):
 
 
 def forked_map(
-    func: Callable[[Item], Result], items: Iterable[Item], workers: int | None = None
+    func: Callable[[Item], Result], items: Iterable[Item], processes: int | None = None
 ) -> list[Result]:
-    """``[func(item) for item in items]``, in order, over up to ``workers`` processes
+    """``[func(item) for item in items]``, in order, over up to ``processes`` processes
     (default: the cores). Items go round-robin, so slow and fast items share out evenly.
     Only for work that is not timed: the processes run at the same time."""
     items = list(items)
-    workers = max(1, min(workers or cores(), len(items)))
-    if workers == 1 or not sys.platform.startswith("linux"):  # fork is safe on Linux only
+    count = workers(len(items), processes)
+    if count == 1:
         return [func(item) for item in items]
-    shares = [items[start::workers] for start in range(workers)]
+    shares = [items[start::count] for start in range(count)]
     children = [_fork(func, share) for share in shares[1:]]
     try:
         results = [[func(item) for item in shares[0]]]
@@ -57,7 +61,7 @@ def forked_map(
         results.append(_unpacked(answer))
     out = [None] * len(items)
     for start, share in enumerate(results):
-        out[start::workers] = share
+        out[start::count] = share
     return out
 
 

@@ -446,10 +446,10 @@ def test_a_cached_workload_folder_is_built_once_and_follows_its_code(tmp_path, m
 def test_forked_map_keeps_order_and_uses_other_processes():
     from benchmarks.forked import forked_map
 
-    answers = forked_map(lambda n: (n * n, os.getpid()), range(7), workers=3)
+    answers = forked_map(lambda n: (n * n, os.getpid()), range(7), processes=3)
     assert [square for square, _ in answers] == [n * n for n in range(7)]
     assert len({pid for _, pid in answers}) == 3  # the parent and two children
-    assert forked_map(lambda n: os.getpid(), [1, 2], workers=1) == [os.getpid()] * 2
+    assert forked_map(lambda n: os.getpid(), [1, 2], processes=1) == [os.getpid()] * 2
 
 
 def test_a_forked_workers_error_is_raised_in_the_parent_with_its_traceback():
@@ -461,7 +461,7 @@ def test_a_forked_workers_error_is_raised_in_the_parent_with_its_traceback():
         return n
 
     with pytest.raises(KeyError, match="item 1") as raised:
-        forked_map(odd_fails, range(4), workers=2)
+        forked_map(odd_fails, range(4), processes=2)
     assert isinstance(raised.value.__cause__, ChildError)
     assert "odd_fails" in str(raised.value.__cause__)  # the child's own traceback
 
@@ -470,9 +470,9 @@ def test_a_forked_workers_error_is_raised_in_the_parent_with_its_traceback():
             raise ValueError(lambda: n)  # an error that cannot be sent back as itself
 
     with pytest.raises(ChildError, match="ValueError"):
-        forked_map(unpicklable, [0, 1], workers=2)
+        forked_map(unpicklable, [0, 1], processes=2)
     with pytest.raises(ChildError, match="exited with 3 and no answer"):
-        forked_map(lambda n: os._exit(3) if n else n, [0, 1], workers=2)
+        forked_map(lambda n: os._exit(3) if n else n, [0, 1], processes=2)
     with pytest.raises(ChildProcessError):  # every worker was waited for
         os.waitpid(-1, os.WNOHANG)
 
@@ -486,6 +486,6 @@ def test_a_forked_worker_is_named_and_left_out_of_the_trials_memory():
         name = Path("/proc/self/comm").read_text().strip()
         return name, os.getpid() in kept, os.getppid() in kept
 
-    ours, worker = forked_map(seen, [0, 1], workers=2)
+    ours, worker = forked_map(seen, [0, 1], processes=2)
     assert worker == (WORKER_NAME, False, True)  # the worker is left out, the trial is not
     assert ours[0] != WORKER_NAME
