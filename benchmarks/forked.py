@@ -33,12 +33,12 @@ def workers(items: int, wanted: int | None = None) -> int:
     cores this process may run on), one where fork is not safe (all but Linux)."""
     if not sys.platform.startswith("linux"):
         return 1
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(wanted or cores or 1, items))
+    return max(1, min(wanted or len(os.sched_getaffinity(0)), items))
 
 
 class ChildError(RuntimeError):
-    """A forked child failed with an error that could not be sent back as itself."""
+    """A forked child failed: raised with its traceback as text where its error could not
+    be sent back as itself, else the cause of the error raised again."""
 
 
 def forked_map(
@@ -107,8 +107,8 @@ def _unpacked(answer: tuple) -> list:
 
 
 def _name_worker() -> None:
-    """Set this process's name to WORKER_NAME (Linux prctl PR_SET_NAME); elsewhere it
-    keeps its name and its memory counts with the trial's."""
+    """Set this process's name to WORKER_NAME (Linux prctl PR_SET_NAME); where the call
+    fails it keeps its name, and its memory counts with the trial's."""
     import ctypes
 
     with contextlib.suppress(OSError, AttributeError):
