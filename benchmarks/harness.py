@@ -38,26 +38,35 @@ def progress(message: str) -> None:
 
 
 PHASE_MEASURING, PHASE_IDLE = "[phase] measuring", "[phase] idle"
-MEASURED = {"seconds": 0.0, "depth": 0}  # wall time this trial process spent measuring
+# wall time this trial process spent measuring; open measured operations, and of them
+# those whose memory counts
+MEASURED = {"seconds": 0.0, "depth": 0, "memory": 0}
 CHECKS = {"seconds": 0.0}  # wall time inside test bodies outside measured operations
 
 
 @contextlib.contextmanager
-def measuring() -> Iterator[None]:
+def measuring(memory: bool = True) -> Iterator[None]:
     """Mark a measured operation for the runner, which charges the trial's memory peak
     to measured operations only (not to data generation or servers started for probes),
-    and count its wall time as measured rather than harness overhead."""
+    and count its wall time as measured rather than harness overhead. ``memory`` False:
+    the time counts as measured, the memory while measured leaves it out (a load test:
+    the load generator's memory is not the tool's, and a tool without the endpoint has
+    no load test whose memory a rival's could be set against)."""
     import time
 
     MEASURED["depth"] += 1
+    MEASURED["memory"] += memory
     started = time.perf_counter()
-    print(PHASE_MEASURING, file=sys.stderr, flush=True)
+    if memory and MEASURED["memory"] == 1:
+        print(PHASE_MEASURING, file=sys.stderr, flush=True)
     try:
         yield
     finally:
         MEASURED["depth"] -= 1
+        MEASURED["memory"] -= memory
         if MEASURED["depth"] == 0:
             MEASURED["seconds"] += time.perf_counter() - started
+        if memory and MEASURED["memory"] == 0:
             print(PHASE_IDLE, file=sys.stderr, flush=True)
 
 
@@ -114,9 +123,11 @@ def settled(samples: list[float], rounds: int, min_rounds: int = MIN_ROUNDS) -> 
 
 
 def measure(benchmark, label: str, func: Callable, *args, rounds: int, warmup: int = 1,
-            min_rounds: int = MIN_ROUNDS):  # fmt: skip
+            min_rounds: int = MIN_ROUNDS, first_call: float | None = None):  # fmt: skip
     """Time ``func(*args)``: ``warmup`` warm-up calls (the first one's time kept apart as
-    ``first_call``), then timed rounds (garbage collector
+    ``first_call``, or the ``first_call`` seconds given: a warm-up the test timed itself,
+    under :func:`measuring`, where it is the same operation on other data whose answer
+    the test needs, as monitoring's unchanged batch), then timed rounds (garbage collector
     off, as pytest-benchmark's ``--benchmark-disable-gc``) until the relative IQR is at most
     ``SPREAD_TARGET`` after ``min_rounds``, or ``rounds`` (the maximum) were timed. The
     samples become ``benchmark.stats`` for :meth:`Recorder.timing`. Returns the last result.
@@ -129,7 +140,7 @@ def measure(benchmark, label: str, func: Callable, *args, rounds: int, warmup: i
     if benchmark.disabled:  # --benchmark-disable: the checks run on one untimed call
         return func(*args)
     warmup = warmups(warmup)
-    result, samples, first = None, [], []
+    result, samples, first = None, [], [] if first_call is None else [first_call]
     with measuring():  # warm-ups too: their memory is the tool's
         for call in range(warmup):
             progress(f"{label}: warm-up {call + 1}/{warmup}")

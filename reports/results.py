@@ -96,7 +96,7 @@ class Record:
     # wall seconds the trial spent inside measured operations
     measured_seconds: float | None = None
     # wall seconds inside the trial's tests but outside measured operations: correctness
-    # checks, feature probes, warm-ups, read-backs (the tools at work, untimed); the rest of
+    # checks, feature probes, read-backs (the tools at work, untimed); the rest of
     # wall_seconds is harness overhead: process start, imports, data, fixtures
     checks_seconds: float | None = None
     # where the rows came from: {"source": "synthetic"} or {"source": path, "file_rows": n,

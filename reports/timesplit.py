@@ -1,6 +1,6 @@
 """Where a run's time went: wall time per stage and tool, split into measured operations,
 checks and probes (the tools at work, untimed: correctness checks, feature probes,
-warm-ups, read-backs) and harness overhead (process start, imports, data, fixtures), and
+read-backs) and harness overhead (process start, imports, data, fixtures), and
 the slowest trials."""
 
 from __future__ import annotations

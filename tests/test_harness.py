@@ -328,6 +328,51 @@ def test_the_warm_up_is_timed_apart_stored_as_the_first_call_and_counted_as_meas
     assert harness.MEASURED["seconds"] == 8.0 and harness.CHECKS["seconds"] == 0.0
 
 
+def test_a_first_call_the_test_timed_itself_replaces_the_warm_up(monkeypatch):
+    import time
+
+    from benchmarks import harness
+
+    now = [0.0]
+    monkeypatch.setattr(time, "perf_counter", lambda: now[0])
+    calls = []
+
+    def takes() -> None:
+        calls.append(now[0])
+        now[0] += 1.0
+
+    benchmark = _fake_benchmark()
+    harness.measure(benchmark, "op", takes, rounds=3, warmup=0, first_call=4.0)
+    recorder = harness.Recorder("monitoring", None)
+    recorder.timing("baseline", 100, "op", benchmark)
+    timing = recorder.record("baseline", 100).timings["op"]
+    assert len(calls) == 3 and timing["rounds"] == 3  # no warm-up call of its own
+    assert timing["first_call"] == 4.0
+
+
+def test_a_load_test_counts_as_measured_time_but_not_as_memory_while_measured(
+    monkeypatch, capsys
+):
+    import time
+
+    from benchmarks import harness
+
+    now = [0.0]
+    monkeypatch.setattr(time, "perf_counter", lambda: now[0])
+    monkeypatch.setitem(harness.MEASURED, "seconds", 0.0)
+    with harness.measuring(memory=False):
+        now[0] += 2.0
+        with harness.measuring():  # a measured operation inside it is charged as ever
+            now[0] += 1.0
+    phases = [line for line in capsys.readouterr().err.splitlines() if line.startswith("[phase]")]
+    assert phases == [harness.PHASE_MEASURING, harness.PHASE_IDLE]
+    assert harness.MEASURED["seconds"] == 3.0
+    with harness.measuring(memory=False):
+        now[0] += 1.0
+    assert "[phase]" not in capsys.readouterr().err
+    assert harness.MEASURED["seconds"] == 4.0 and harness.MEASURED["memory"] == 0
+
+
 def test_the_clock_estimates_from_earlier_runs_and_leaves_out_what_exceeds_the_budget(tmp_path):
     from benchmarks.clock import Clock
 
