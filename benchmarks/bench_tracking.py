@@ -202,6 +202,8 @@ def _operation(operation, tracker, cycle, model, started: list[str]):
 @pytest.mark.parametrize("points", THROUGHPUT_POINTS, ids=lambda p: f"{p}points")
 def test_metric_throughput(benchmark, points, tracker, recorder, bench_options, tool, rows):
     """One series of ``points`` per round, into its own run; then read back once."""
+    if points == max(THROUGHPUT_POINTS):
+        probes.skip_in_smoke(bench_options, f"the {points:,}-point series")
     values = [float(p % 997) / 997 for p in range(points)]
     run_id = tracker.start_run("throughput", f"points-{points}-{next(_names)}")
     keys = (f"series{n}" for n in itertools.count())

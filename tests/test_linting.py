@@ -100,3 +100,15 @@ def test_a_tool_failure_names_stage_tool_and_operation(linter, tmp_path):
 
     with pytest.raises(AdapterError, match=rf"linting\.{linter.name} failed in lint"):
         linter.lint(tmp_path / "no such folder")
+
+
+def test_the_recall_table_has_a_defaults_column_only_where_the_defaults_ran(trees):
+    from benchmarks.bench_linting import recall_table
+
+    _, defects, _ = trees
+    both = recall_table(defects, set(defects[:1]), set())
+    common_only = recall_table(defects, set(defects[:1]), None)  # a smoke run
+    assert both["columns"][-2:] == ["common rule set", "defaults"]
+    assert both["rows"][0][-2:] == [True, False]
+    assert common_only["columns"][-1] == "common rule set" and "defaults" not in str(common_only)
+    assert [row[-1] for row in common_only["rows"]] == [d == defects[0] for d in defects]
