@@ -350,9 +350,7 @@ def test_a_first_call_the_test_timed_itself_replaces_the_warm_up(monkeypatch):
     assert timing["first_call"] == 4.0
 
 
-def test_a_load_test_counts_as_measured_time_but_not_as_memory_while_measured(
-    monkeypatch, capsys
-):
+def test_a_load_test_counts_as_measured_time_but_not_as_memory_while_measured(monkeypatch, capsys):
     import time
 
     from benchmarks import harness
