@@ -49,9 +49,10 @@ def measuring(memory: bool = True) -> Iterator[None]:
     """Mark a measured operation for the runner, which charges the trial's memory peak
     to measured operations only (not to data generation or servers started for probes),
     and count its wall time as measured rather than harness overhead. ``memory`` False:
-    the time counts as measured, the memory while measured leaves it out (a load test:
-    the load generator's memory is not the tool's, and a tool without the endpoint has
-    no load test whose memory a rival's could be set against)."""
+    the time counts as measured, the memory while measured leaves it out, for work some
+    tools of the stage cannot do, whose memory would be set against rivals that did less
+    (a load test of a JSON endpoint Streamlit does not have, whose load generator's memory
+    is not the tool's either; a read-back Neptune's offline client cannot make)."""
     import time
 
     MEASURED["depth"] += 1
