@@ -223,7 +223,7 @@ def test_lint_code_base(benchmark, linter, trees, recorder, bench_options, tool,
         record.measures["code_base_findings_common_rules"] = len(warm)
         record.measures["code_base_files"] = len(list(code_base.rglob("*.py")))
         record.details["code_base"] = CODE_BASE_BY_LINES[rows]
-        record.details["timing_notes"] = COLD
+        record.details.setdefault("notes", []).append(f"Lint, common rule set, {COLD}.")
         if tool == "baseline":
             for operation in ("lint_common_cold", "lint_common_warm"):
                 record.not_equivalent[operation] = BASELINE_NOT_EQUIVALENT
