@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reports import capabilities, criteria, maturity, roles
-from reports.labels import size
+from reports.labels import size, tool_name
 from reports.results import Record
 
 HERE = Path(__file__).resolve().parent
@@ -204,14 +204,20 @@ class Ranking:
     @property
     def verdict(self) -> str:
         """uncontested (no rival ran), tie (the lead is under the minimum margin or within
-        measurement noise), flawed (the pick breaks a stated ceiling), untested (the lead
-        rests on figures timed once), close (a ±50% weight change flips it) or clear."""
+        measurement noise; "tie, both flawed" or "tie, <the one> flawed" where the tied
+        tools break a stated ceiling), flawed (the pick breaks a stated ceiling), untested
+        (the lead rests on figures timed once), close (a ±50% weight change flips it) or
+        clear."""
         if self.winner is None:
             return ""
         if self.runner_up is None:
             return "uncontested"
+        if self.tie_with:
+            flawed = [t for t in (self.winner, self.runner_up) if self.flaws.get(t)]
+            if len(flawed) == 2:
+                return "tie, both flawed"
+            return f"tie, {tool_name(self.stage, flawed[0])} flawed" if flawed else "tie"
         for verdict, reason in (
-            ("tie", self.tie_with),
             ("flawed", self.flaws.get(self.winner)),
             ("untested", self.untested),
             ("close", self.sensitivity),

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from reports import criteria, evidence, maturity, scoring, summary, verdict
+from reports import criteria, evidence, labels, maturity, scoring, summary, verdict
 from reports.results import Record
 
 pytestmark = [pytest.mark.report, pytest.mark.usefixtures("declared")]
@@ -498,6 +498,23 @@ def test_a_detector_over_the_false_alarm_ceiling_at_any_size_is_not_clear():
     assert ranking.winner == "evidently_ks" and ranking.verdict == "flawed"
     assert "false alarms on 2 of 22 unchanged batches (9%)" in ranking.flaws["evidently_ks"]
     assert "above the 5% ceiling" in summary.why(ranking)
+
+
+def test_a_tie_says_which_of_the_tied_tools_break_a_ceiling():
+    """A tie names both tools; where they break the false-alarm ceiling, the verdict says so
+    (the summary table's verdict column is all a reader of the first screen sees)."""
+    records = monitoring_records(ks_alarms_at_1m=1)
+    for row in records:
+        if row.tool == "evidently_ks" and row.rows == 1_600:
+            row.measures["unchanged_batches_alarmed"] = 1  # 2 of 22: over the ceiling
+    ranking = summary.rank_stage(records, ONLY | {"speed": 1.0}, scoring.Context())
+    assert ranking.verdict == "flawed"
+    ranking.tie_with = ranking.runner_up
+    assert ranking.verdict == f"tie, {labels.tool_name('monitoring', ranking.winner)} flawed"
+    ranking.flaws[ranking.runner_up] = "false alarms"
+    assert ranking.verdict == "tie, both flawed"
+    ranking.flaws.clear()
+    assert ranking.verdict == "tie"
 
 
 def test_a_ci_pick_is_a_ci_system_and_local_runners_are_what_runs_inside_it():
