@@ -26,6 +26,7 @@ from adapters import registry
 from adapters.base import AdapterError, NotRunnable, NotSupported
 from adapters.versioning.base import DATA_FILE, directory_bytes, file_digest
 from benchmarks import datacache, harness, probes
+from benchmarks.forked import forked_map
 from benchmarks.user_code import code_lines, operation_source
 
 STAGE = "versioning"
@@ -92,13 +93,16 @@ def _write_history(bench_options, rows: int, count: int, folder: Path) -> list[V
     from scenarios import history
 
     frame = datacache.synthetic_or_user_frame(bench_options, rows)
-    files = []
-    for version in history.history(frame, versions=count):
+
+    def written(version) -> VersionFile:
         harness.progress(f"writing version '{version.name}'")
         path = history.write_version(version, folder / f"{version.name}.csv")
-        files.append(
-            VersionFile(version.name, version.change, path, file_digest(path), path.stat().st_size)
+        return VersionFile(
+            version.name, version.change, path, file_digest(path), path.stat().st_size
         )
+
+    # workload data, written before anything is timed: the CSV files on every core
+    files = forked_map(written, list(history.history(frame, versions=count)))
     manifest = [{**vars(f), "path": f.path.name} for f in files]
     (folder / "versions.json").write_text(json.dumps(manifest), encoding="utf-8")
     return files
