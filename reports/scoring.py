@@ -213,7 +213,7 @@ class Ranking:
         if self.runner_up is None:
             return "uncontested"
         if self.tie_with:
-            flawed = [t for t in (self.winner, self.runner_up) if self.flaws.get(t)]
+            flawed = [t for t in (self.winner, self.tie_with) if self.flaws.get(t)]
             if len(flawed) == 2:
                 return "tie, both flawed"
             return f"tie, {tool_name(self.stage, flawed[0])} flawed" if flawed else "tie"

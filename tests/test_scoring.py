@@ -511,6 +511,10 @@ def test_a_tie_says_which_of_the_tied_tools_break_a_ceiling():
     assert ranking.verdict == "flawed"
     ranking.tie_with = ranking.runner_up
     assert ranking.verdict == f"tie, {labels.tool_name('monitoring', ranking.winner)} flawed"
+    assert ranking.runner_up not in ranking.flaws and "baseline" in ranking.flaws
+    ranking.tie_with = "baseline"  # the noise test's best may be a tool below the runner-up
+    assert ranking.verdict == "tie, both flawed"
+    ranking.tie_with = ranking.runner_up
     ranking.flaws[ranking.runner_up] = "false alarms"
     assert ranking.verdict == "tie, both flawed"
     ranking.flaws.clear()
