@@ -141,7 +141,8 @@ def measure(benchmark, label: str, func: Callable, *args, rounds: int, warmup: i
     if benchmark.disabled:  # --benchmark-disable: the checks run on one untimed call
         return func(*args)
     warmup = warmups(warmup)
-    result, samples, first = None, [], [] if first_call is None else [first_call]
+    result, samples = None, []
+    first = [] if first_call is None else [first_call]  # a warm-up call's seconds
     with measuring():  # warm-ups too: their memory is the tool's
         for call in range(warmup):
             progress(f"{label}: warm-up {call + 1}/{warmup}")
