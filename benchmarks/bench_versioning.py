@@ -73,20 +73,37 @@ def version_files(bench_options, rows):
     """The history written as CSV files: synthetic histories once per (code, rows) into
     the user's cache folder, read-only from then on (the tools copy them); a user's file
     into a temporary directory, removed afterwards."""
-    from scenarios import history, wish
-
-    count = 2 if rows >= LARGE else len(history.VERSION_NAMES)
     if bench_options.data:
         with tempfile.TemporaryDirectory(prefix="bakeoff-history-") as folder:
-            yield _write_history(bench_options, rows, count, Path(folder))
+            yield _write_history(bench_options, rows, _versions(rows), Path(folder))
         return
     datacache.synthetic_source(rows)
-    folder = datacache.cached_folder(
+    yield _read_history(_history_folder(bench_options, rows))
+
+
+def workload_data(bench_options, rows: int) -> None:
+    """Cache what this size's trials read (``python -m benchmarks.prepare``): the history's
+    version files."""
+    _history_folder(bench_options, rows)
+
+
+def _history_folder(bench_options, rows: int) -> Path:
+    """The synthetic history's version files, written once per (code, rows) into the user's
+    cache folder."""
+    from scenarios import history, wish
+
+    count = _versions(rows)
+    return datacache.cached_folder(
         f"history-{rows}-{count}",
         (history.__file__, wish.__file__),
         lambda folder: _write_history(bench_options, rows, count, folder),
     )
-    yield _read_history(folder)
+
+
+def _versions(rows: int) -> int:
+    from scenarios import history
+
+    return 2 if rows >= LARGE else len(history.VERSION_NAMES)
 
 
 def _write_history(bench_options, rows: int, count: int, folder: Path) -> list[VersionFile]:

@@ -124,7 +124,7 @@ def run_plans(plans: list[Plan], run: RunFile, report: Callable[[str], None] = p
     trials = [(plan, rows, tool, reuse.decide(plan, tool, rows))
               for plan in plans for rows, tool in trial_order(plan)]  # fmt: skip
     report_reuse([decision for *_, decision in trials], report)
-    ledger, left_out = Ledger(), []
+    ledger, left_out, prepared = Ledger(), [], set()
     try:
         for number, (plan, rows, tool, decision) in enumerate(trials, start=1):
             label = f"[{number}/{len(trials)} {plan.section}] {tool}, "
@@ -135,7 +135,7 @@ def run_plans(plans: list[Plan], run: RunFile, report: Callable[[str], None] = p
             else:
                 later = [(_timed_as(p), t, r) for p, r, t, d in trials[number:] if not d.reuse]
                 trial = _Trial(plan, tool, rows, label, decision)
-                left_out += trial.run(run, reuse, clock, later, ledger, report)
+                left_out += trial.run(run, reuse, clock, later, ledger, report, prepared)
             if after_plan and (number == len(trials) or trials[number][0] is not plan):
                 after_plan(plans.index(plan) + 1, _measured_in(run, plan))
     finally:
@@ -169,8 +169,9 @@ class _Trial:
     decision: Decision
 
     def run(self, run: RunFile, reuse: Reuse, clock: Clock, later, ledger: Ledger,
-            report: Callable[[str], None]) -> list[str]:  # fmt: skip
-        """Measure, record and report the trial; return what was left out for --budget."""
+            report: Callable[[str], None], prepared: set) -> list[str]:  # fmt: skip
+        """Measure, record and report the trial; return what was left out for --budget.
+        The first trial run at a size of ``prepared``'s stage makes its workload data first."""
         plan, tool, rows, label = self.plan, self.tool, self.rows, self.label
         timed_as = _timed_as(plan)
         missing = registry.missing(plan.stage, setups.base_tool(tool))
@@ -187,9 +188,15 @@ class _Trial:
         why = f"{self.decision.why}; " if self.decision.why else ""
         report(f"{label}: running{carried} ({why}{duration(clock.elapsed())} so far, "
                f"{clock.remaining([(timed_as, tool, rows), *later])})")  # fmt: skip
-        started = time.monotonic()
         relay, known = (lambda line: report(f"{label}: {line}")), bool(self.decision.answers)
+        made = None
+        if not plan.data and not plan.setup and (plan.stage, rows) not in prepared:
+            prepared.add((plan.stage, rows))
+            made = prepare_data(plan, rows, relay, ledger)
+        started = time.monotonic()
         records, imported = run_trial(plan, tool, rows, relay, known, ledger)
+        for record in records:
+            record.data_seconds = made
         clock.finished(timed_as, tool, rows, time.monotonic() - started)
         reuse.complete(records, plan, tool, rows, imported, self.decision)
         self.keep(run, records)
@@ -287,6 +294,26 @@ def run_trial(plan: Plan, tool: str, rows: int, relay: Callable[[str], None],
             if record.status == "ok" or outcome.timed_out:
                 record.status, record.reason = "failed", outcome.reason()
     return records, imported
+
+
+def prepare_data(plan: Plan, rows: int, relay: Callable[[str], None],
+                 ledger: Ledger | None = None) -> float:  # fmt: skip
+    """Make the stage's cached workload data for ``rows`` (benchmarks/prepare.py) in a
+    process of its own, before the first trial at that size; return its wall seconds. A
+    failure is shown and left to the trials, which make the data themselves and fail
+    loudly in their own records if it fails again."""
+    command = [sys.executable, "-m", "benchmarks.prepare", "--bench", str(bench_file(plan.stage)),
+               "--rows", str(rows), "--probe-rows", str(min(plan.sizes))]  # fmt: skip
+    if plan.smoke:
+        command.append("--smoke")
+    started = time.perf_counter()
+    outcome = _supervise(command, plan.time_limit, relay, ledger)
+    seconds = time.perf_counter() - started
+    if outcome.timed_out or outcome.returncode != 0:
+        relay(f"workload data not made in advance ({outcome.reason()}): each trial makes it")
+    elif seconds >= 1:
+        relay(f"workload data made in {seconds:.0f} s (cached for later trials and runs)")
+    return seconds
 
 
 @dataclass

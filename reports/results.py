@@ -99,6 +99,9 @@ class Record:
     # checks, feature probes, read-backs (the tools at work, untimed); the rest of
     # wall_seconds is harness overhead: process start, imports, data, fixtures
     checks_seconds: float | None = None
+    # wall seconds the runner spent making this size's cached workload data just before
+    # this trial, the first it ran at the size (benchmarks/prepare.py); not in wall_seconds
+    data_seconds: float | None = None
     # where the rows came from: {"source": "synthetic"} or {"source": path, "file_rows": n,
     # "resampled": bool, "seed": s}
     data: dict = field(default_factory=dict)

@@ -13,7 +13,8 @@ def split(records: list[Record]) -> dict:
     """{"rows": [[stage, tool, trials, wall s, measured s, checks s, overhead s, measured
     share]], "stages": [[stage, the same figures]], "total": [trials, wall s, measured s,
     checks s, overhead s, measured share],
-    "slowest": [[stage, tool, rows, wall s]]} over records that ran (wall time known)."""
+    "slowest": [[stage, tool, rows, wall s]], "data": seconds spent making cached workload
+    data before trials, outside their wall} over records that ran (wall time known)."""
     ran = [r for r in records if r.wall_seconds]
     groups = _grouped(ran, lambda r: (r.section, r.tool))
     rows = [[stage, tool, *_figures(group)] for (stage, tool), group in sorted(groups.items())]
@@ -24,6 +25,7 @@ def split(records: list[Record]) -> dict:
         "stages": [[section, *_figures(group)] for section, group in sorted(sections.items())],
         "total": _figures(ran) if ran else None,
         "slowest": [[r.section, r.tool, r.rows, r.wall_seconds] for r in slowest],
+        "data": sum(r.data_seconds or 0.0 for r in ran),
     }
 
 
@@ -51,6 +53,9 @@ def lines(records: list[Record]) -> list[str]:
     text = [f"time: {trials} trials, {wall:.0f} s wall: {measured:.0f} s in measured "
             f"operations ({share:.0%}), {checks:.0f} s in checks and probes, "
             f"{overhead:.0f} s harness overhead"]  # fmt: skip
+    if result["data"]:
+        text.append(f"  workload data made before the trials: {result['data']:.0f} s "
+                    "(once per data cache; in no trial's wall)")  # fmt: skip
     for section, _, section_wall, section_measured, _, _, section_share in result["stages"]:
         text.append(f"  {section}: {section_wall:.0f} s wall, {section_measured:.0f} s "
                     f"measured ({section_share:.0%})")  # fmt: skip

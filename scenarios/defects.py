@@ -67,6 +67,11 @@ def defects_per_kind(rows: int) -> int:
     return max(3, rows // 200)
 
 
+def deduplicated(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame less its exact duplicate rows: the clean data defects are injected into."""
+    return frame.drop_duplicates().reset_index(drop=True)
+
+
 def inject_defects(
     clean: pd.DataFrame, seed: int = 7, per_kind: int | None = None
 ) -> tuple[pd.DataFrame, list[tuple[str, int]]]:

@@ -534,3 +534,65 @@ def test_a_forked_worker_is_named_and_left_out_of_the_trials_memory():
     ours, worker = forked_map(seen, [0, 1], processes=2)
     assert worker == (WORKER_NAME, False, True)  # the worker is left out, the trial is not
     assert ours[0] != WORKER_NAME
+
+
+def test_a_cached_frame_is_made_once_and_follows_its_code(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from benchmarks.datacache import cached_frame
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    code = tmp_path / "maker.py"
+    code.write_text("v1")
+    made = []
+
+    def make():
+        made.append(1)
+        return pd.DataFrame({"a": [1, 2], "b": ["x", None]})
+
+    first = cached_frame("clean-2", (str(code),), make)
+    again = cached_frame("clean-2", (str(code),), make)
+    pd.testing.assert_frame_equal(first, again)
+    assert len(made) == 1
+    code.write_text("v2")  # the code that makes the frame changed: made anew
+    cached_frame("clean-2", (str(code),), make)
+    assert len(made) == 2
+
+
+def test_a_cached_column_subset_equals_those_columns_of_the_whole_frame(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from benchmarks.datacache import cached_synthetic
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    columns = ("price", "origin_country", "rating")
+    subset = cached_synthetic(300, seed=3, columns=columns)
+    assert list(subset.columns) == list(columns)
+    pd.testing.assert_frame_equal(subset, cached_synthetic(300, seed=3)[list(columns)])
+    assert len(list((tmp_path / "cache" / "bakeoff" / "data").glob("*.pkl"))) == 2
+
+
+def test_every_stage_s_workload_data_is_made_in_advance_and_read_back_by_its_trial(tmp_path):
+    """``python -m benchmarks.prepare`` for each stage that caches data: it exits 0 and
+    fills the cache; a trial after it makes nothing new (it reads what was made)."""
+    from benchmarks import runner
+
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    data = tmp_path / "cache" / "bakeoff" / "data"
+    for stage in ("validation", "versioning", "monitoring"):
+        bench = runner.bench_file(stage)
+        assert "def workload_data(" in bench.read_text(), stage
+        done = subprocess.run([sys.executable, "-m", "benchmarks.prepare", "--bench", str(bench),
+                               "--rows", "1600", "--probe-rows", "1600"], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    made = sorted(p.name for p in data.iterdir())
+    assert any(n.startswith("wish-clean-1600-") for n in made)
+    assert any(n.startswith("history-1600-") for n in made)
+    assert sum(n.startswith("wish-3200-seed") for n in made) == 20  # the 20 seeds' pairs
+    trial = [sys.executable, "-m", "pytest", str(runner.bench_file("validation")), "-m",
+             "validation", "-q", "-p", "no:cacheprovider", "--tools=baseline", "--rows=1600",
+             "--repeats=1", "--benchmark-disable"]  # fmt: skip
+    done = subprocess.run(trial, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sorted(p.name for p in data.iterdir()) == made

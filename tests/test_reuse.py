@@ -3,6 +3,7 @@
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -459,3 +460,42 @@ def test_a_report_that_cannot_be_rendered_never_stops_the_run(tmp_path, monkeypa
     monkeypatch.setattr(render, "render", broken)
     PartialReports(tmp_path / "out", tmp_path, stages=2).after(1, measured=True)
     assert "the report was NOT rendered (ValueError: a template bug)" in capsys.readouterr().err
+
+
+PREPARED_BENCH = (
+    NEW_STAGE_BENCH
+    + """
+
+def workload_data(bench_options, rows):
+    import os, time
+    from pathlib import Path
+    time.sleep(1.2)
+    with open(Path(os.environ["TIDYING_MADE"]), "a") as made:
+        made.write(f"{rows} {bench_options.probe_rows}\\n")
+"""
+)
+
+
+def test_each_size_s_workload_data_is_made_once_before_its_first_trial_and_shown_apart(tmp_path):
+    init = NEW_STAGE_INIT.replace("sizes=(3,)", "sizes=(3, 5)")
+    drive = _throwaway_stage(tmp_path, "tidying", init, PREPARED_BENCH)
+    command = [sys.executable, str(drive), "run", "--stage", "tidying", "--repeats", "1",
+               "--results", str(tmp_path / "r")]  # fmt: skip
+    env = {**os.environ, "BAKEOFF_HISTORY": str(tmp_path / "history"),
+           "TIDYING_MADE": str(tmp_path / "made.txt")}  # fmt: skip
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / "made.txt").read_text().splitlines() == ["3 3", "5 3"]
+    assert len(re.findall(r"rows: workload data made in \d+ s", done.stdout)) == 2
+    [(_, stored)] = results.load_all([tmp_path / "r"])
+    made = {(r.tool, r.rows): r.data_seconds for r in stored.records}
+    for rows in (3, 5):  # the first trial of the size carries the time, the second none
+        assert sorted(made[t, rows] is None for t in ("baseline", "solo")) == [False, True]
+        assert 1.2 <= max(made[t, rows] or 0 for t in ("baseline", "solo")) < 10
+    assert "workload data made before the trials: " in done.stdout
+    from reports import render
+
+    render.render([tmp_path / "r"], tmp_path / "out")
+    for page in ("report.md", "report.html"):
+        text = (tmp_path / "out" / page).read_text()
+        assert "went into making the workload data they read" in text, page

@@ -57,7 +57,7 @@ def write(chunks: Iterable[pd.DataFrame], folder: Path) -> Workload:
     offsets = {"defective": 0, "clean": 0}
     try:
         for number, chunk in enumerate(chunks):
-            clean = chunk.drop_duplicates().reset_index(drop=True)
+            clean = defects.deduplicated(chunk)
             defective, found = defects.inject_defects(clean, seed=DEFECT_SEED + number)
             clean = clean.astype(defective.dtypes.to_dict())  # one schema for both files
             truth += [(kind, row + offsets["defective"]) for kind, row in found]
