@@ -52,9 +52,10 @@ def cached_synthetic(
 
 
 def cached_frame(name: str, code: tuple[str, ...], make: Callable[[], object], load: bool = True):
-    """The frame ``make()`` returns, made once per (``name``, which holds its inputs, and
-    the source of the ``code`` files that make it) and read back by later trials.
-    ``load`` False: only make sure it is cached; None when it already was."""
+    """The frame (or other picklable object: a trained model) ``make()`` returns, made once
+    per (``name``, which holds its inputs, and the source of the ``code`` files that make
+    it) and read back by later trials. ``load`` False: only make sure it is cached; None
+    when it already was."""
     import os
     import tempfile
 
@@ -66,7 +67,7 @@ def cached_frame(name: str, code: tuple[str, ...], make: Callable[[], object], l
     frame = make()
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
-        frame.to_pickle(handle.name)
+        pd.to_pickle(frame, handle.name)
     os.replace(handle.name, path)  # atomic: a concurrent reader sees all or nothing
     return frame
 

@@ -53,7 +53,7 @@ def lines(records: list[Record]) -> list[str]:
     text = [f"time: {trials} trials, {wall:.0f} s wall: {measured:.0f} s in measured "
             f"operations ({share:.0%}), {checks:.0f} s in checks and probes, "
             f"{overhead:.0f} s harness overhead"]  # fmt: skip
-    if result["data"]:
+    if result["data"] >= 0.5:
         text.append(f"  workload data made before the trials: {result['data']:.0f} s "
                     "(once per data cache; in no trial's wall)")  # fmt: skip
     for section, _, section_wall, section_measured, _, _, section_share in result["stages"]:
