@@ -50,6 +50,11 @@ APPS = Path(__file__).resolve().parent / "apps"
 ROOT = APPS.parents[2]
 START_TIMEOUT = 60.0
 RELOAD_WAIT = 30.0
+# the hot-reload probe edits the app file this long after the server first answers, as a
+# user edits seconds after a start: the reloaders here (gunicorn's and werkzeug's polling)
+# record each file's time on their first scan, begun as the server starts answering, and
+# never see an edit made before it (gunicorn once missed one so, on a loaded machine)
+RELOAD_SETTLE = 2.0
 # a stop is a SIGTERM to the server alone, as its user's would be: what it started and
 # left running after that is killed and counted
 STOP_GRACE = 15.0
@@ -142,6 +147,7 @@ class ServingApp(Adapter):
             ) as server,
             self.change_watcher(server.url, chromium) as edit_is_served,
         ):
+            time.sleep(RELOAD_SETTLE)
             app_copy.write_text(app_copy.read_text().replace(*self.reload_edit))
             seconds = None  # the edit was not served within RELOAD_WAIT
             with contextlib.suppress(ServerError):
