@@ -95,7 +95,7 @@ def _forest(bench_options, rows: int, split):
 
     if bench_options.data:
         return model.train(split, "forest")
-    return datacache.cached_frame(
+    return datacache.cached_pickle(
         f"forest-{rows}", (wish.__file__, model.__file__), lambda: model.train(split, "forest")
     )
 

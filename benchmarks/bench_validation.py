@@ -53,7 +53,7 @@ def _synthetic_clean(rows: int, load: bool = True):
     """The synthetic frame less its duplicate rows, cached."""
     from scenarios import defects, wish
 
-    return datacache.cached_frame(
+    return datacache.cached_pickle(
         f"wish-clean-{rows}",
         (wish.__file__, defects.__file__),
         lambda: defects.deduplicated(datacache.cached_synthetic(rows)),

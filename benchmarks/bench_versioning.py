@@ -131,8 +131,7 @@ def _read_history(folder: Path) -> list[VersionFile]:
 
 
 def _check_free_disk(rows: int) -> None:
-    versions = 2 if rows >= LARGE else 5
-    needed = rows * BYTES_PER_ROW * versions * COPIES_ON_DISK
+    needed = rows * BYTES_PER_ROW * _versions(rows) * COPIES_ON_DISK
     free = shutil.disk_usage(tempfile.gettempdir()).free
     if free < needed:
         raise NotRunnable(

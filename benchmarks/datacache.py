@@ -25,9 +25,7 @@ def data_cache() -> Path:
 def _digest(*files: str) -> str:
     """The first 12 hex digits of the sha256 of ``files``' bytes: a cache key that follows
     the code making the cached data."""
-    import hashlib
-
-    return hashlib.sha256(b"".join(Path(f).read_bytes() for f in files)).hexdigest()[:12]
+    return _text_digest(b"".join(Path(f).read_bytes() for f in files))
 
 
 def cached_synthetic(
@@ -48,10 +46,10 @@ def cached_synthetic(
         frame = wish.generate(rows) if seed is None else wish.generate(rows, seed=seed)
         return frame[list(columns)] if columns else frame
 
-    return cached_frame(f"wish-{rows}{seeded}{chosen}", (wish.__file__,), generated, load)
+    return cached_pickle(f"wish-{rows}{seeded}{chosen}", (wish.__file__,), generated, load)
 
 
-def cached_frame(name: str, code: tuple[str, ...], make: Callable[[], object], load: bool = True):
+def cached_pickle(name: str, code: tuple[str, ...], make: Callable[[], object], load: bool = True):
     """The frame (or other picklable object: a trained model) ``make()`` returns, made once
     per (``name``, which holds its inputs, and the source of the ``code`` files that make
     it) and read back by later trials. ``load`` False: only make sure it is cached; None
@@ -72,10 +70,11 @@ def cached_frame(name: str, code: tuple[str, ...], make: Callable[[], object], l
     return frame
 
 
-def _text_digest(text: str) -> str:
+def _text_digest(text: str | bytes) -> str:
+    """The first 12 hex digits of the sha256 of ``text`` (str as UTF-8)."""
     import hashlib
 
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+    return hashlib.sha256(text.encode() if isinstance(text, str) else text).hexdigest()[:12]
 
 
 def cached_folder(name: str, code: tuple[str, ...], build: Callable[[Path], object]) -> Path:

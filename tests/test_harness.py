@@ -536,10 +536,10 @@ def test_a_forked_worker_is_named_and_left_out_of_the_trials_memory():
     assert ours[0] != WORKER_NAME
 
 
-def test_a_cached_frame_is_made_once_and_follows_its_code(tmp_path, monkeypatch):
+def test_a_cached_pickle_is_made_once_and_follows_its_code(tmp_path, monkeypatch):
     import pandas as pd
 
-    from benchmarks.datacache import cached_frame
+    from benchmarks.datacache import cached_pickle
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     code = tmp_path / "maker.py"
@@ -550,12 +550,12 @@ def test_a_cached_frame_is_made_once_and_follows_its_code(tmp_path, monkeypatch)
         made.append(1)
         return pd.DataFrame({"a": [1, 2], "b": ["x", None]})
 
-    first = cached_frame("clean-2", (str(code),), make)
-    again = cached_frame("clean-2", (str(code),), make)
+    first = cached_pickle("clean-2", (str(code),), make)
+    again = cached_pickle("clean-2", (str(code),), make)
     pd.testing.assert_frame_equal(first, again)
     assert len(made) == 1
     code.write_text("v2")  # the code that makes the frame changed: made anew
-    cached_frame("clean-2", (str(code),), make)
+    cached_pickle("clean-2", (str(code),), make)
     assert len(made) == 2
 
 
