@@ -5,6 +5,8 @@ by the system as the failed job."""
 
 import hashlib
 import itertools
+import re
+import time
 
 import pytest
 
@@ -105,3 +107,26 @@ def test_a_failed_first_use_install_quotes_the_installers_own_error(monkeypatch,
     monkeypatch.setattr(jenkins, "GROOVY_LINT", "npm-groovy-lint@0.0.999")
     with pytest.raises(AdapterError, match=r"exited with code \d+: npm error .*0\.0\.999"):
         jenkins.JenkinsRunner().__enter__()
+
+
+def test_a_worker_that_cannot_start_says_why_with_the_logs(tmp_path):
+    """Buildbot's worker exiting before it connects ends the wait at once, with the last
+    lines of the worker's and master's logs (here: no worker folder was created)."""
+    from adapters import processes
+    from adapters.cicd import buildbot
+
+    if registry.missing("cicd", "buildbot"):
+        pytest.skip(f"not run: {registry.missing('cicd', 'buildbot')}")
+    runner = buildbot.BuildbotRunner(workdir=tmp_path)
+    runner._master_cfg()  # the master's ports, its server not started: nothing answers
+    (tmp_path / "master").mkdir()
+    (tmp_path / "master" / "twistd.log").write_text("first\nthe master's last line\n")
+    started = time.perf_counter()
+    with pytest.raises(processes.ServerError) as raised:
+        runner._start_worker()
+    assert time.perf_counter() - started < 60
+    message = str(raised.value)
+    assert re.search(r"the worker exited with code \d+", message), message
+    assert "worker output ends: " in message and "master log ends: " in message, message
+    assert "the master's last line" in message
+    processes.stop(runner.worker)

@@ -160,17 +160,40 @@ class BuildbotRunner(Runner):
         subprocess.run(command, check=True, capture_output=True, env=self.environment())
 
     def _start_worker(self) -> None:
+        """Start the worker (its output in ``worker.log``) and wait until the master lists it
+        as connected; a worker that exits, or a wait past 120 s, raises with the last lines
+        of both logs, which say why (a port taken, a refused login, a crash)."""
         self.worker = processes.start(
             [venv_program("buildbot-worker"), "start", "--nodaemon", str(self.workdir / "worker")],
-            Path(os.devnull),
+            self.workdir / "worker.log",
             cwd=self.workdir,
             env=self.environment(),
         )
-        processes.wait_for(self._worker_connected, "the worker's connection", timeout=120)
+        try:
+            processes.wait_for(self._worker_connected, "the worker's connection", timeout=120)
+        except processes.ServerError as error:
+            raise processes.ServerError(f"{error}; {self._log_tails()}") from None
 
     def _worker_connected(self) -> bool:
+        if self.worker.poll() is not None:
+            raise processes.ServerError(f"the worker exited with code {self.worker.returncode}")
         workers = self._api("/workers")["workers"]
         return bool(workers and workers[0]["connected_to"])
+
+    def _log_tails(self, lines: int = 5) -> str:
+        """The last ``lines`` lines of the worker's output and of the worker's and the
+        master's logs (those that have any), for an error."""
+        logs = {
+            "worker output": self.workdir / "worker.log",
+            "worker log": self.workdir / "worker" / "twistd.log",
+            "master log": self.workdir / "master" / "twistd.log",
+        }
+        tails = [
+            f"{name} ends: " + " | ".join(log.read_text(errors="replace").splitlines()[-lines:])
+            for name, log in logs.items()
+            if log.exists() and log.stat().st_size
+        ]
+        return "; ".join(tails) or "no log written"
 
     def _api(self, path: str) -> dict:
         """One REST answer of the master. Its web server sometimes cuts a response short
