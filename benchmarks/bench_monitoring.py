@@ -201,7 +201,9 @@ def test_detection_quality(monitor, bench_options, recorder, tool, rows):
             f"Detection quality over {QUALITY_SEEDS} seeds x {len(drift.KINDS) + 2} batches "
             f"(checked in {workers(QUALITY_SEEDS)} processes at once: verdicts, not "
             f"times); tests used: {_tests_used(verdicts)}."
-        )
+            + (f" Checked together: {monitor.checked_together}." if monitor.checked_together
+               else "")
+        )  # fmt: skip
 
 
 def _seed_verdicts(monitor, bench_options, rows: int, seed: int):

@@ -189,9 +189,9 @@ def test_dashboard_says_what_serves_it_and_what_it_shows(monitor, data, tmp_path
 
 
 def test_checking_batches_together_gives_the_verdicts_of_checking_them_one_by_one(monitor, data):
-    """For the tools that decide batches together (their own check_many). The others
-    inherit the default, which is check in a loop: comparing it with check again would
-    only time Evidently twice over (125 s of make test)."""
+    """For the tools with their own check_many (Prometheus decides the batches together,
+    Evidently draws no page): the same verdicts, tests and scores as check. The others
+    inherit the default, which is check in a loop."""
     if type(monitor).check_many is DriftMonitor.check_many:
         pytest.skip("inherits DriftMonitor.check_many: check in a loop")
     reference, batches = data

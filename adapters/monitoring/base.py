@@ -79,6 +79,9 @@ class DriftMonitor(Adapter):
     stage = "monitoring"
     operations = ("check", "report", "alert", "dashboard", "history")
     detection: ClassVar[str] = ""  # which statistics decide drift, and where the threshold is
+    # how check_many decides a list of batches, where not by check in a loop (shown with
+    # the detection quality it serves)
+    checked_together: ClassVar[str] = ""
     system_packages: ClassVar[tuple[str, ...]] = ()  # Debian packages the tool needs
 
     def __init__(
@@ -102,9 +105,10 @@ class DriftMonitor(Adapter):
         self, reference: pd.DataFrame, batches: list[tuple[pd.DataFrame, str]]
     ) -> list[list[ColumnVerdict]]:
         """The verdicts of :meth:`check` for each ``(frame, name)``, in order. A tool may
-        decide the batches together (Prometheus: one rule evaluation for all of them), with
-        the same verdicts; the last checked batch (for ``alert`` and ``report``) is then
-        whatever :meth:`check` last saw."""
+        decide the batches together or leave out what only a report of the batch needs
+        (Prometheus: one rule evaluation for all of them; Evidently: no page), with the
+        same verdicts (:attr:`checked_together` says how); the last checked batch (for
+        ``alert`` and ``report``) is then whatever :meth:`check` last saw."""
         return [self.check(reference, frame, name) for frame, name in batches]
 
     @abc.abstractmethod

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from adapters.monitoring.base import source_of
-from adapters.monitoring.evidently import data_definition, drift_report
+from adapters.monitoring.evidently import data_definition, drift_report, drift_scores_report
 from adapters.monitoring.prometheus import PrometheusAlerting, Statistic
 
 
@@ -22,6 +22,11 @@ class EvidentlyPrometheusMonitor(PrometheusAlerting):
     name = "evidently_prometheus"
     detection = (
         "Evidently's default drift scores per column; Prometheus evaluates the alert threshold"
+    )
+
+    checked_together = (
+        f"{PrometheusAlerting.checked_together}; Evidently's scores from the preset's "
+        "per-column ValueDrift metrics alone, without the preset's page: the same scores"
     )
 
     def setup(self) -> None:
@@ -32,12 +37,20 @@ class EvidentlyPrometheusMonitor(PrometheusAlerting):
         super().setup()
 
     def statistics(self, reference: pd.DataFrame, current: pd.DataFrame) -> list[Statistic]:
+        self.run = self._evidently(drift_report, reference, current)
+        return evidently_statistics(self.run.dict())
+
+    def statistics_of_many(self, reference: pd.DataFrame, current: pd.DataFrame):
+        """The same scores from the preset's ValueDrift metrics alone (no page drawn)."""
+        run = self._evidently(drift_scores_report, reference, current)
+        return evidently_statistics(run.dict())
+
+    def _evidently(self, report, reference: pd.DataFrame, current: pd.DataFrame):
         columns = [*self.numeric, *self.categorical]
         with warnings.catch_warnings():
             # chisquare (under 1000 rows) divides by the zero count of a new category
             warnings.simplefilter("ignore", RuntimeWarning)
-            self.run = drift_report(reference[columns], current[columns], self.definition, {})
-        return evidently_statistics(self.run.dict())
+            return report(reference[columns], current[columns], self.definition, {})
 
     def report(self, directory: Path) -> Path:
         """Evidently's HTML report of the last check."""
