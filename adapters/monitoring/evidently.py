@@ -44,7 +44,7 @@ class EvidentlyMonitor(DriftMonitor):
 
     def check(self, reference: pd.DataFrame, current: pd.DataFrame, batch: str):
         self.require_columns(reference, current)
-        self.batch, self.run = batch, self.evidently_run(reference, current)
+        self.batch, self.run = batch, self.evidently_run(drift_report, reference, current)
         self.last = self.verdicts(self.run.dict())
         return self.last
 
@@ -54,20 +54,12 @@ class EvidentlyMonitor(DriftMonitor):
         checked batch, for ``alert`` and ``report``, stays the one :meth:`check` last saw."""
         self.require_columns(reference, *(frame for frame, _ in batches))
         return [
-            self.verdicts(self.evidently_run(reference, frame, drift_scores_report).dict())
+            self.verdicts(self.evidently_run(drift_scores_report, reference, frame).dict())
             for frame, _ in batches
         ]
 
-    def evidently_run(self, reference: pd.DataFrame, current: pd.DataFrame, report=None):
-        """``report`` (default :func:`drift_report`) run on the monitored columns."""
-        columns = [*self.numeric, *self.categorical]
-        with warnings.catch_warnings():
-            # chisquare divides by the zero expected count of a category new in the batch;
-            # its p-value of 0 is the right verdict
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return (report or drift_report)(
-                reference[columns], current[columns], self.definition, self.preset_options
-            )
+    def evidently_run(self, report, reference: pd.DataFrame, current: pd.DataFrame):
+        return run_on_columns(report, reference, current, self.definition, self.preset_options)
 
     @staticmethod
     def verdicts(result: dict) -> list[ColumnVerdict]:
@@ -139,6 +131,17 @@ def data_definition(numeric, categorical):
     from evidently import DataDefinition
 
     return DataDefinition(numerical_columns=list(numeric), categorical_columns=list(categorical))
+
+
+def run_on_columns(report, reference, current, definition, options: dict):
+    """``report`` (:func:`drift_report` or :func:`drift_scores_report`) run on the
+    definition's columns of both frames."""
+    columns = [*(definition.numerical_columns or []), *(definition.categorical_columns or [])]
+    with warnings.catch_warnings():
+        # chisquare divides by the zero expected count of a category new in the batch;
+        # its p-value of 0 is the right verdict
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return report(reference[columns], current[columns], definition, options)
 
 
 def drift_report(reference, current, definition, options: dict):

@@ -8,13 +8,17 @@ verdicts (see ``adapters.monitoring.prometheus``). The report is Evidently's HTM
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import pandas as pd
 
 from adapters.monitoring.base import source_of
-from adapters.monitoring.evidently import data_definition, drift_report, drift_scores_report
+from adapters.monitoring.evidently import (
+    data_definition,
+    drift_report,
+    drift_scores_report,
+    run_on_columns,
+)
 from adapters.monitoring.prometheus import PrometheusAlerting, Statistic
 
 
@@ -37,20 +41,13 @@ class EvidentlyPrometheusMonitor(PrometheusAlerting):
         super().setup()
 
     def statistics(self, reference: pd.DataFrame, current: pd.DataFrame) -> list[Statistic]:
-        self.run = self._evidently(drift_report, reference, current)
+        self.run = run_on_columns(drift_report, reference, current, self.definition, {})
         return evidently_statistics(self.run.dict())
 
     def statistics_of_many(self, reference: pd.DataFrame, current: pd.DataFrame):
         """The same scores from the preset's ValueDrift metrics alone (no page drawn)."""
-        run = self._evidently(drift_scores_report, reference, current)
+        run = run_on_columns(drift_scores_report, reference, current, self.definition, {})
         return evidently_statistics(run.dict())
-
-    def _evidently(self, report, reference: pd.DataFrame, current: pd.DataFrame):
-        columns = [*self.numeric, *self.categorical]
-        with warnings.catch_warnings():
-            # chisquare (under 1000 rows) divides by the zero count of a new category
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return report(reference[columns], current[columns], self.definition, {})
 
     def report(self, directory: Path) -> Path:
         """Evidently's HTML report of the last check."""
