@@ -34,7 +34,7 @@ bench-team: $(STAMP) system-packages
 
 test: $(STAMP) system-packages
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest tests -n 2 --dist loadfile --no-loadscope-reorder --durations=30
+	$(BIN)/python -m pytest tests -n 2 --dist loadfile --no-loadscope-reorder --durations=30 -rx
 
 report: $(STAMP)
 	$(BIN)/bakeoff report

@@ -51,6 +51,12 @@ class NotRunnable(RuntimeError):
     """The tool cannot run on this machine; the message is the one-sentence reason."""
 
 
+class ToolFailed(RuntimeError):
+    """The tool failed with an error of its own (an unhandled exception in its log, in its
+    words): a finding about the tool, not a bakeoff bug; nothing of the adapter can be
+    checked on such a run."""
+
+
 _PASS_THROUGH = (AdapterError, NotSupported, NotRunnable, KeyboardInterrupt)
 
 

@@ -1,4 +1,8 @@
-"""What every stage's conformance suite shares: open a registered tool, or skip with why."""
+"""What every stage's conformance suite shares: open a registered tool, or skip with why.
+
+A tool that fails in its set-up with an error of its own (``ToolFailed``, in its words)
+makes the tests that need it xfail with those words (`make test` lists them): a finding
+about the tool, which `make bench` records and shows, not a failure of bakeoff."""
 
 import contextlib
 from pathlib import Path
@@ -6,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from adapters import registry
+from adapters.base import AdapterError, ToolFailed
 
 
 def pytest_configure(config):
@@ -23,8 +28,13 @@ def _open_tool(stage: str, tool: str, **kwargs):
     reason = registry.missing(stage, tool)
     if reason:
         pytest.skip(f"not run: {reason}")
-    with registry.load(stage, tool)(**kwargs) as adapter:
-        yield adapter
+    try:
+        with registry.load(stage, tool)(**kwargs) as adapter:
+            yield adapter
+    except AdapterError as error:
+        if error.operation == "setup" and isinstance(error.__cause__, ToolFailed):
+            pytest.xfail(f"the tool's own failure, a finding for the benchmark: {error}")
+        raise
 
 
 @pytest.fixture(scope="session")

@@ -109,6 +109,42 @@ def test_a_failed_first_use_install_quotes_the_installers_own_error(monkeypatch,
         jenkins.JenkinsRunner().__enter__()
 
 
+MASTER_ERROR = """2026-12-08 02:37:58+0000 [-] Unhandled Error
+\tTraceback (most recent call last):
+\t  File "twisted/internet/epollreactor.py", line 103, in _add
+\t    self._poller.modify(fd, flags)
+\tbuiltins.FileNotFoundError: [Errno 2] No such file or directory
+\t
+2026-12-08 02:38:01+0000 [-] a later entry
+"""
+
+
+def test_an_error_of_the_masters_own_makes_the_wait_the_tools_failure_in_its_words(tmp_path):
+    """When the master's log holds an error of its own (Twisted's "Unhandled Error", here
+    the one Twisted's epoll reactor raised in a run of `make bench`), the failed wait is
+    the tool's failure (ToolFailed), led by the master's words, not bakeoff's error."""
+    from adapters import processes
+    from adapters.base import ToolFailed
+    from adapters.cicd import buildbot
+
+    if registry.missing("cicd", "buildbot"):
+        pytest.skip(f"not run: {registry.missing('cicd', 'buildbot')}")
+    runner = buildbot.BuildbotRunner(workdir=tmp_path)
+    runner._master_cfg()
+    (tmp_path / "master").mkdir()
+    (tmp_path / "master" / "twistd.log").write_text(MASTER_ERROR)
+    with pytest.raises(ToolFailed) as raised:
+        runner._start_worker()
+    message = str(raised.value)
+    own = "builtins.FileNotFoundError: [Errno 2] No such file or directory"
+    assert message.startswith(f"Buildbot's master logged an error of its own ({own}), and "), (
+        message
+    )
+    assert re.search(r"the worker exited with code \d+", message), message
+    processes.stop(runner.worker)
+    assert buildbot.unhandled_error(tmp_path / "master" / "nothing.log") == ""
+
+
 def test_a_worker_that_cannot_start_says_why_with_the_logs(tmp_path):
     """Buildbot's worker exiting before it connects ends the wait at once, with the last
     lines of the worker's and master's logs (here: no worker folder was created)."""

@@ -596,3 +596,31 @@ def test_every_stage_s_workload_data_is_made_in_advance_and_read_back_by_its_tri
     done = subprocess.run(trial, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert sorted(p.name for p in data.iterdir()) == made
+
+
+def test_a_tool_failing_in_setup_with_its_own_error_xfails_the_tests_that_need_it(
+    monkeypatch, open_tool
+):
+    """``open_tool``: a set-up that fails with the tool's own error (ToolFailed) xfails with
+    its words; any other set-up error stays an error of the test."""
+    from adapters import base as adapters_base
+    from adapters import registry
+
+    class Failing(adapters_base.Adapter):
+        stage, name = "cicd", "failing"
+        error: Exception = adapters_base.ToolFailed("the server logged: KeyError: 'x'")
+
+        def setup(self) -> None:
+            raise self.error
+
+    monkeypatch.setattr(registry, "missing", lambda stage, tool: "")
+    monkeypatch.setattr(registry, "load", lambda stage, tool: Failing)
+    own = r"own failure.*the server logged: KeyError"
+    with pytest.raises(pytest.xfail.Exception, match=own), open_tool("cicd", "failing"):
+        pass
+    Failing.error = RuntimeError("a bakeoff bug")
+    with (
+        pytest.raises(adapters_base.AdapterError, match="a bakeoff bug"),
+        open_tool("cicd", "failing"),
+    ):
+        pass

@@ -22,12 +22,14 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import signal
 import subprocess
 import time
 from pathlib import Path
 
 from adapters import processes, servers
+from adapters.base import ToolFailed
 from adapters.cicd import base, venv_program
 from adapters.cicd.base import PipelineRun, Runner, edited
 
@@ -172,6 +174,12 @@ class BuildbotRunner(Runner):
         try:
             processes.wait_for(self._worker_connected, "the worker's connection", timeout=120)
         except processes.ServerError as error:
+            own = unhandled_error(self.workdir / "master" / "twistd.log")
+            if own:
+                raise ToolFailed(
+                    f"Buildbot's master logged an error of its own ({own}), and {error}; "
+                    f"{self._log_tails()}"
+                ) from None
             raise processes.ServerError(f"{error}; {self._log_tails()}") from None
 
     def _worker_connected(self) -> bool:
@@ -402,3 +410,19 @@ class BuildbotRunner(Runner):
         if self.master is not None:
             self.master.stop()
         super().close()
+
+
+def unhandled_error(log: Path) -> str:
+    """The exception line of the last "Unhandled Error" Twisted wrote to ``log`` (the
+    traceback's last line, the tool's own words), or "" when it wrote none."""
+    text = log.read_text(errors="replace") if log.exists() else ""
+    start = text.rfind("Unhandled Error")
+    if start < 0:
+        return ""
+    said = []
+    for line in text[start:].splitlines()[1:]:
+        if re.match(r"\d{4}-\d\d-\d\d[ T]", line):  # the log's next entry
+            break
+        said.append(line.strip())
+    said = [line for line in said if line]
+    return said[-1] if said else ""
