@@ -92,6 +92,12 @@ class Adapter:
         behind another error overrides this); by default, the error itself."""
         return error
 
+    def errors_read_past(self) -> list[list]:
+        """The tool's own errors bakeoff met and went on past (a read of its state tried
+        again, say), as ``[operation, the tool's words, count]``: recorded with the trial and
+        shown in the report, never hidden. None by default."""
+        return []
+
     def step(self, description: str, action: Callable[[], object] | None = None):
         """Run ``action`` (if given) and record it as one executed setup step."""
         started = time.perf_counter()

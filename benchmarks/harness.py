@@ -29,7 +29,7 @@ from adapters import registry, setups
 from adapters.base import Adapter, AdapterError, NotRunnable
 from benchmarks.datacache import DATA_SOURCES
 from benchmarks.user_code import tool_imports
-from reports.results import Record, stats
+from reports.results import TOOL_ERRORS, Record, stats
 
 
 def progress(message: str) -> None:
@@ -301,4 +301,6 @@ def opened(recorder: Recorder, adapter: Adapter, rows: int, tool: str | None = N
             recorder.steps(tool, rows, adapter)
             yield adapter
         finally:
+            if errors := adapter.errors_read_past():
+                record.details.setdefault(TOOL_ERRORS, []).extend(errors)
             adapter.close()

@@ -26,7 +26,8 @@ READABLE_FORMATS = (1, 2, 3, 4, 5)  # older formats lack the fields added since;
 STATUSES = ("ok", "failed", "not_run")
 STAT_FIELDS = ("median", "iqr", "mean", "stdev", "min", "max", "rounds")
 # ``Record.details`` key of the errors a tool raised under load or concurrency, in its own
-# words: [[operation, words, count], ...] (counted, never retried by bakeoff)
+# words: [[operation, words, count], ...] (counted; a measured operation is never retried by
+# bakeoff, and a read of a tool's state it did again says so in its operation)
 TOOL_ERRORS = "tool_errors"
 
 

@@ -166,3 +166,30 @@ def test_a_worker_that_cannot_start_says_why_with_the_logs(tmp_path):
     assert "worker output ends: " in message and "master log ends: " in message, message
     assert "the master's last line" in message
     processes.stop(runner.worker)
+
+
+def test_a_rest_answer_the_master_cuts_short_is_read_again_and_counted(monkeypatch, tmp_path):
+    """A cut-short REST answer (IncompleteRead) is read again, never silently: the count
+    goes with the trial's record as the tool's error (``errors_read_past``)."""
+    import http.client
+
+    from adapters.cicd import buildbot
+
+    if registry.missing("cicd", "buildbot"):
+        pytest.skip(f"not run: {registry.missing('cicd', 'buildbot')}")
+    answers = iter([http.client.IncompleteRead(b"{", 9), '{"workers": []}'])
+
+    def http(url):
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(buildbot.servers, "http", http)
+    runner = buildbot.BuildbotRunner(workdir=tmp_path)
+    runner._master_cfg()
+    assert runner.errors_read_past() == []
+    assert runner._api("/workers") == {"workers": []}
+    assert runner.errors_read_past() == [
+        ["REST read of the master (read again)", buildbot.CUT_SHORT, 1]
+    ]

@@ -624,3 +624,26 @@ def test_a_tool_failing_in_setup_with_its_own_error_xfails_the_tests_that_need_i
         open_tool("cicd", "failing"),
     ):
         pass
+
+
+def test_the_tools_errors_bakeoff_read_past_go_with_the_trials_record():
+    """``opened`` records ``errors_read_past`` with the trial (the report lists them as the
+    tool's errors), beside any the stage recorded itself."""
+    from adapters import base as adapters_base
+    from benchmarks import harness
+    from reports.results import TOOL_ERRORS
+
+    class ReadPast(adapters_base.Adapter):
+        stage, name = "cicd", "buildbot"
+
+        def errors_read_past(self) -> list[list]:
+            return [["REST read", "the answer ended early", 2]]
+
+    recorder = harness.Recorder("cicd", None)
+    recorder.record("buildbot", 400).details[TOOL_ERRORS] = [["run", "the stage's own", 1]]
+    with harness.opened(recorder, ReadPast(), 400):
+        pass
+    assert recorder.record("buildbot", 400).details[TOOL_ERRORS] == [
+        ["run", "the stage's own", 1],
+        ["REST read", "the answer ended early", 2],
+    ]

@@ -19,6 +19,7 @@ retry (the build request goes back to the queue), and a fresh checkout
 
 from __future__ import annotations
 
+import collections
 import http.client
 import json
 import os
@@ -110,6 +111,7 @@ PROBE_AFTER = {
     base.ARTEFACT_UPLOAD: f'\n        steps.FileUpload(workersrc="build/{base.ARTEFACT_NAME}", '
     f'masterdest="artefacts/{base.ARTEFACT_NAME}"),'
 }
+CUT_SHORT = "http.client.IncompleteRead: the response ended before the length it announced"
 PROBE_WAIT = 300  # seconds for a probe build (a retried one ends in a second build)
 
 
@@ -119,6 +121,10 @@ class BuildbotRunner(Runner):
 
     master: servers.Server | None = None
     worker: subprocess.Popen | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cut_short: collections.Counter[str] = collections.Counter()
 
     def config_files(self) -> dict[str, str]:
         return {"master.cfg": self._master_cfg()}
@@ -206,14 +212,23 @@ class BuildbotRunner(Runner):
     def _api(self, path: str) -> dict:
         """One REST answer of the master. Its web server sometimes cuts a response short
         while it is busy (http.client.IncompleteRead): that read is tried again, at most
-        three times; the build's verdict itself is never retried."""
+        three times, and each cut is counted (``errors_read_past``: the report shows
+        them); the build's verdict itself is never retried."""
         url = f"{self.master.url}/api/v2{path}"
         for _ in range(2):
             try:
                 return json.loads(servers.http(url))
             except http.client.IncompleteRead:
+                self.cut_short[CUT_SHORT] += 1
                 time.sleep(0.5)
         return json.loads(servers.http(url))
+
+    def errors_read_past(self) -> list[list]:
+        """The master's REST responses cut short, each read again."""
+        return [
+            ["REST read of the master (read again)", words, n]
+            for words, n in self.cut_short.items()
+        ]
 
     def _last_build(self) -> dict | None:
         builds = self._api("/builders/pipeline/builds?order=-number&limit=1")["builds"]
