@@ -134,11 +134,12 @@ def noise(records: list[Record], weights: dict, context: scoring.Context,
 
 
 def noise_words(ranking: scoring.Ranking) -> str:
-    """The noise verdict in words, the rival it ties with by its declared name: "holds",
-    "tie within noise with Great Expectations"."""
+    """The noise verdict as what "the pick" does, the rival it ties with by its declared
+    name: "holds", "is a tie within noise with Great Expectations"."""
     if not ranking.noise.startswith(NOISE_TIE):
         return ranking.noise
-    return NOISE_TIE + labels.tool_name(ranking.stage, ranking.noise.removeprefix(NOISE_TIE))
+    rival = labels.tool_name(ranking.stage, ranking.noise.removeprefix(NOISE_TIE))
+    return f"is a {NOISE_TIE}{rival}"
 
 
 def _spread_known(records: list[Record], compared: dict[int, list[str]]) -> bool:

@@ -126,6 +126,9 @@ def test_a_lead_within_the_measured_spread_is_a_tie():
 
     assert ranking(0.01).noise == "holds" and ranking(0.01).verdict == "clear"
     assert ranking(1.2).noise == "tie within noise with b" and ranking(1.2).verdict == "tie"
+    # in the report's sentence "under measurement noise the pick ..."
+    assert summary.why(ranking(1.2)).endswith("the pick is a tie within noise with b")
+    assert "the pick holds" in summary.why(ranking(0.01))
 
 
 def test_one_timed_round_leaves_the_lead_untested_not_clear():
