@@ -109,6 +109,32 @@ def test_a_failed_first_use_install_quotes_the_installers_own_error(monkeypatch,
         jenkins.JenkinsRunner().__enter__()
 
 
+@pytest.fixture
+def unstarted_buildbot(tmp_path):
+    """A Buildbot runner with its master's ports chosen and its server not started (nothing
+    answers); its worker, if a test starts one, is stopped afterwards."""
+    from adapters import processes
+    from adapters.cicd import buildbot
+
+    if registry.missing("cicd", "buildbot"):
+        pytest.skip(f"not run: {registry.missing('cicd', 'buildbot')}")
+    runner = buildbot.BuildbotRunner(workdir=tmp_path)
+    runner._master_cfg()
+    yield runner
+    if runner.worker is not None:
+        processes.stop(runner.worker)
+
+
+def _failed_worker_start(runner, master_log: str, error: type[Exception]) -> str:
+    """Start the worker beside a master log holding ``master_log`` and no worker folder:
+    the message of the ``error`` the wait raises."""
+    (runner.workdir / "master").mkdir()
+    (runner.workdir / "master" / "twistd.log").write_text(master_log)
+    with pytest.raises(error) as raised:
+        runner._start_worker()
+    return str(raised.value)
+
+
 MASTER_ERROR = """2026-12-08 02:37:58+0000 [-] Unhandled Error
 \tTraceback (most recent call last):
 \t  File "twisted/internet/epollreactor.py", line 103, in _add
@@ -119,64 +145,48 @@ MASTER_ERROR = """2026-12-08 02:37:58+0000 [-] Unhandled Error
 """
 
 
-def test_an_error_of_the_masters_own_makes_the_wait_the_tools_failure_in_its_words(tmp_path):
+def test_an_error_of_the_masters_own_makes_the_wait_the_tools_failure_in_its_words(
+    unstarted_buildbot,
+):
     """When the master's log holds an error of its own (Twisted's "Unhandled Error", here
     the one Twisted's epoll reactor raised in a run of `make bench`), the failed wait is
     the tool's failure (ToolFailed), led by the master's words, not bakeoff's error."""
-    from adapters import processes
     from adapters.base import ToolFailed
     from adapters.cicd import buildbot
 
-    if registry.missing("cicd", "buildbot"):
-        pytest.skip(f"not run: {registry.missing('cicd', 'buildbot')}")
-    runner = buildbot.BuildbotRunner(workdir=tmp_path)
-    runner._master_cfg()
-    (tmp_path / "master").mkdir()
-    (tmp_path / "master" / "twistd.log").write_text(MASTER_ERROR)
-    with pytest.raises(ToolFailed) as raised:
-        runner._start_worker()
-    message = str(raised.value)
+    message = _failed_worker_start(unstarted_buildbot, MASTER_ERROR, ToolFailed)
     own = "builtins.FileNotFoundError: [Errno 2] No such file or directory"
     assert message.startswith(f"Buildbot's master logged an error of its own ({own}), and "), (
         message
     )
     assert re.search(r"the worker exited with code \d+", message), message
-    processes.stop(runner.worker)
-    assert buildbot.unhandled_error(tmp_path / "master" / "nothing.log") == ""
+    assert buildbot.unhandled_error(unstarted_buildbot.workdir / "master" / "nothing.log") == ""
 
 
-def test_a_worker_that_cannot_start_says_why_with_the_logs(tmp_path):
+def test_a_worker_that_cannot_start_says_why_with_the_logs(unstarted_buildbot):
     """Buildbot's worker exiting before it connects ends the wait at once, with the last
     lines of the worker's and master's logs (here: no worker folder was created)."""
     from adapters import processes
-    from adapters.cicd import buildbot
 
-    if registry.missing("cicd", "buildbot"):
-        pytest.skip(f"not run: {registry.missing('cicd', 'buildbot')}")
-    runner = buildbot.BuildbotRunner(workdir=tmp_path)
-    runner._master_cfg()  # the master's ports, its server not started: nothing answers
-    (tmp_path / "master").mkdir()
-    (tmp_path / "master" / "twistd.log").write_text("first\nthe master's last line\n")
     started = time.perf_counter()
-    with pytest.raises(processes.ServerError) as raised:
-        runner._start_worker()
+    message = _failed_worker_start(
+        unstarted_buildbot, "first\nthe master's last line\n", processes.ServerError
+    )
     assert time.perf_counter() - started < 60
-    message = str(raised.value)
     assert re.search(r"the worker exited with code \d+", message), message
     assert "worker output ends: " in message and "master log ends: " in message, message
     assert "the master's last line" in message
-    processes.stop(runner.worker)
 
 
-def test_a_rest_answer_the_master_cuts_short_is_read_again_and_counted(monkeypatch, tmp_path):
+def test_a_rest_answer_the_master_cuts_short_is_read_again_and_counted(
+    monkeypatch, unstarted_buildbot
+):
     """A cut-short REST answer (IncompleteRead) is read again, never silently: the count
     goes with the trial's record as the tool's error (``errors_read_past``)."""
     import http.client
 
     from adapters.cicd import buildbot
 
-    if registry.missing("cicd", "buildbot"):
-        pytest.skip(f"not run: {registry.missing('cicd', 'buildbot')}")
     answers = iter([http.client.IncompleteRead(b"{", 9), '{"workers": []}'])
 
     def http(url):
@@ -186,8 +196,7 @@ def test_a_rest_answer_the_master_cuts_short_is_read_again_and_counted(monkeypat
         return answer
 
     monkeypatch.setattr(buildbot.servers, "http", http)
-    runner = buildbot.BuildbotRunner(workdir=tmp_path)
-    runner._master_cfg()
+    runner = unstarted_buildbot
     assert runner.errors_read_past() == []
     assert runner._api("/workers") == {"workers": []}
     assert runner.errors_read_past() == [

@@ -19,7 +19,6 @@ retry (the build request goes back to the queue), and a fresh checkout
 
 from __future__ import annotations
 
-import collections
 import http.client
 import json
 import os
@@ -121,10 +120,7 @@ class BuildbotRunner(Runner):
 
     master: servers.Server | None = None
     worker: subprocess.Popen | None = None
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.cut_short: collections.Counter[str] = collections.Counter()
+    cut_short = 0  # REST answers the master cut short, each read again
 
     def config_files(self) -> dict[str, str]:
         return {"master.cfg": self._master_cfg()}
@@ -219,16 +215,15 @@ class BuildbotRunner(Runner):
             try:
                 return json.loads(servers.http(url))
             except http.client.IncompleteRead:
-                self.cut_short[CUT_SHORT] += 1
+                self.cut_short += 1
                 time.sleep(0.5)
         return json.loads(servers.http(url))
 
     def errors_read_past(self) -> list[list]:
         """The master's REST responses cut short, each read again."""
-        return [
-            ["REST read of the master (read again)", words, n]
-            for words, n in self.cut_short.items()
-        ]
+        if not self.cut_short:
+            return []
+        return [["REST read of the master (read again)", CUT_SHORT, self.cut_short]]
 
     def _last_build(self) -> dict | None:
         builds = self._api("/builders/pipeline/builds?order=-number&limit=1")["builds"]
@@ -434,10 +429,9 @@ def unhandled_error(log: Path) -> str:
     start = text.rfind("Unhandled Error")
     if start < 0:
         return ""
-    said = []
+    last = ""
     for line in text[start:].splitlines()[1:]:
         if re.match(r"\d{4}-\d\d-\d\d[ T]", line):  # the log's next entry
             break
-        said.append(line.strip())
-    said = [line for line in said if line]
-    return said[-1] if said else ""
+        last = line.strip() or last
+    return last
